@@ -1,0 +1,1 @@
+"""Accounts, their roles and their API keys."""

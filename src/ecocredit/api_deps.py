@@ -1,0 +1,57 @@
+"""FastAPI dependencies every capability's router shares: the runtime, sessions, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ecocredit.accounts import service as accounts
+from ecocredit.accounts.model import Principal, Role
+from ecocredit.errors import NotAuthenticated, PermissionDenied
+from ecocredit.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer eco_…`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was created with."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def read_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A read-only transaction for the length of the request."""
+    with runtime.db.read() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """Return a dependency that authenticates the caller and checks their role."""
+
+    def dependency(
+        runtime: RuntimeDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise NotAuthenticated("this action needs an API key: Authorization: Bearer <key>")
+        with runtime.db.read() as session:
+            caller = accounts.authenticate(session, credentials.credentials)
+        if caller.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise PermissionDenied(f"this action needs the role {allowed}; you are {caller.role}")
+        return caller
+
+    return dependency
+
+
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -1,0 +1,111 @@
+"""The FastAPI application: every capability's router, the portal, and the one error handler.
+
+Errors raised below the API carry a stable code; :func:`_ecocredit_error` turns them into the
+HTTP status and JSON body ``{"error": {"code", "message", "field"?}}``. Malformed parameters
+get 400 naming the parameter, database trouble 503 without its details, and nothing a client
+sends can make the API answer 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+
+from ecocredit import __version__
+from ecocredit.errors import EcocreditError
+from ecocredit.ledger import checkpoints, store
+from ecocredit.ledger.api import router as ledger_router
+from ecocredit.ledger.api import tiles_router
+from ecocredit.runtime import Runtime, open_runtime
+from ecocredit.settings import Settings, get_settings
+from ecocredit.web.routes import STATIC_DIR
+from ecocredit.web.routes import router as portal_router
+
+log = logging.getLogger("ecocredit")
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+async def _ecocredit_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EcocreditError)
+    return _error(exc.status, exc.code, exc.message, exc.field)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    where = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path", "header")]
+    field = ".".join(where) or None
+    message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "")
+    return _error(400, "invalid_parameter", message, field)
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("database error", exc_info=exc)
+    return _error(503, "database_unavailable", "the database could not complete the request")
+
+
+async def _checkpointer(runtime: Runtime) -> None:
+    """Sign a checkpoint after each burst of writes, at most once per interval."""
+    interval = runtime.settings.checkpoint_interval
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(_sign_if_behind, runtime, interval)
+        except Exception:  # the loop must outlive a passing database fault
+            log.exception("signing a checkpoint failed")
+
+
+def _sign_if_behind(runtime: Runtime, interval: float) -> None:
+    with runtime.db.read() as session:
+        latest = checkpoints.latest(session)
+        behind = latest is None or latest.size < store.read_head(session).size
+    if behind:
+        runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer, min_interval=interval))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; opening the runtime first, so a bad key or database stops it here."""
+    runtime = runtime or open_runtime(settings or get_settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_checkpointer(runtime))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="ecocredit",
+        version=__version__,
+        description="Environmental numbers the public can trust, and carbon credits never "
+        "counted twice. Every state change is in a public Merkle log; verify it with "
+        "`ecocredit ledger audit` and the log's public key (`GET /v1/ledger/key`).",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.add_exception_handler(EcocreditError, _ecocredit_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.include_router(ledger_router)
+    app.include_router(tiles_router)
+    app.include_router(portal_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,130 @@
+"""``ecocredit ledger …``: the log's key, notices, checkpoints, verification and audits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from ecocredit import console
+from ecocredit.errors import InvalidParameter
+from ecocredit.ledger import checkpoints, store
+from ecocredit.ledger import service as ledger
+from ecocredit.ledger.audit import AuditFailure, audit, load_state, save_state
+from ecocredit.ledger.note import NoteError, parse_verifier
+from ecocredit.ledger.verify import verify_log
+from ecocredit.runtime import Runtime, open_runtime
+from ecocredit.settings import get_settings
+
+app = typer.Typer(help="The public Merkle log.", no_args_is_help=True)
+
+
+def _runtime() -> Runtime:
+    return open_runtime(get_settings())
+
+
+def _sign(runtime: Runtime) -> None:
+    runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer))
+
+
+@app.command()
+def key() -> None:
+    """Print the log's public key (signed-note verifier key form)."""
+    runtime = _runtime()
+    with runtime.db.read() as session:
+        console.raw(checkpoints.public_key(session) + "\n")
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the current log now and print the latest signed checkpoint."""
+    runtime = _runtime()
+    _sign(runtime)
+    with runtime.db.read() as session:
+        console.raw(checkpoints.require_latest(session).note)
+
+
+@app.command()
+def notice(
+    text: Annotated[str | None, typer.Argument(help="The notice's text.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="One notice per line.")] = None,
+    actor: Annotated[str, typer.Option(help="The account the notice is recorded for.")] = "admin",
+) -> None:
+    """Record a public notice (a methodology update, a correction) in the log."""
+    if (text is None) == (file is None):
+        raise InvalidParameter("give the notice's text or --file, not both", field="text")
+    runtime = _runtime()
+    if file is not None:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidParameter(f"{file}: cannot read notices: {exc}", field="file") from exc
+        with console.progress(f"Recording notices from {file}", len(lines)) as advance:
+            indices = runtime.db.write(
+                lambda s: ledger.publish_notices(s, actor, lines, str(file), advance)
+            )
+        _sign(runtime)
+        console.show(
+            f"recorded {len(indices)} notices"
+            + (f" as entries {indices[0]}..{indices[-1]}" if indices else "")
+        )
+        return
+    assert text is not None
+    entry = runtime.db.write(lambda s: ledger.publish_notice(s, actor, text))
+    _sign(runtime)
+    console.show(f"recorded notice as entry {entry.index}")
+
+
+@app.command()
+def verify() -> None:
+    """Recompute every hash and the root from the entries and check every checkpoint."""
+    runtime = _runtime()
+    with runtime.db.read() as session:
+        size = store.read_head(session).size
+        with console.progress("Verifying the log", size) as advance:
+            report = verify_log(session, runtime.signer.verifier, advance)
+    console.show(
+        f"ok: {report.size} entries, root {report.root.hex()}, "
+        f"{report.checkpoints} signed checkpoints verified"
+    )
+
+
+@app.command(name="audit")
+def audit_command(
+    url: Annotated[str, typer.Argument(help="The log's base URL, e.g. http://127.0.0.1:8000")],
+    key: Annotated[str, typer.Option(help="The log's public key, or a file holding it.")],
+    state: Annotated[Path, typer.Option(help="File keeping the last checkpoint verified.")],
+    entry: Annotated[int | None, typer.Option(help="Also prove this entry included.")] = None,
+) -> None:
+    """Audit a log from outside, trusting only its public key; exit 1 if it forked or lied."""
+    key_text = Path(key).read_text().strip() if Path(key).is_file() else key
+    try:
+        verifier = parse_verifier(key_text)
+    except NoteError as exc:
+        raise InvalidParameter(f"--key: {exc}", field="key") from exc
+    base = url.rstrip("/") + "/"
+    try:
+        with httpx.Client(timeout=30, follow_redirects=True) as client:
+
+            def fetch(path: str) -> bytes:
+                response = client.get(base + path)
+                response.raise_for_status()
+                return response.content
+
+            previous = load_state(state)
+            result = audit(fetch, verifier, previous, entry)
+    except AuditFailure as exc:
+        console.err().print(f"[bold red]AUDIT FAILED[/] {exc}", markup=True)
+        raise typer.Exit(1) from exc
+    except httpx.HTTPError as exc:
+        console.err().print(f"[bold red]error[/] cannot read the log at {url}: {exc}")
+        raise typer.Exit(2) from exc
+    cp = result.checkpoint
+    save_state(state, result.state)
+    console.show(f"checkpoint verified: {cp.origin}, {cp.size} entries, root {cp.root.hex()}")
+    if previous is not None:
+        console.show(f"consistent with the checkpoint seen before ({previous.size} entries)")
+    if result.entry is not None:
+        console.show(f"entry {entry} is included: {result.entry.decode()}")
