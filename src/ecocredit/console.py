@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ecocredit.errors import EcocreditError
@@ -34,7 +35,12 @@ def raw(text: str) -> None:
 
 def error(exc: EcocreditError) -> None:
     """Print an error with its stable code."""
-    err().print(f"[bold red]error[/] [{exc.code}] {exc.message}", markup=True)
+    failure("error", f"[{exc.code}] {exc.message}")
+
+
+def failure(label: str, message: str) -> None:
+    """Print a failure: a red label, then the message exactly as written (no markup)."""
+    err().print(f"[bold red]{escape(label)}[/] {escape(message)}", markup=True)
 
 
 @contextmanager

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from ecocredit.accounts import keys
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.accounts.tables import accounts, api_keys
-from ecocredit.errors import Conflict, InvalidParameter, NotAuthenticated, NotFound
+from ecocredit.errors import (
+    Conflict,
+    InvalidParameter,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from ecocredit.ledger import events
 from ecocredit.ledger import service as ledger
 
@@ -83,7 +89,14 @@ def authenticate(session: Session, key: str) -> Principal:
     row = session.execute(query).first()
     if row is None:
         raise NotAuthenticated("the API key is unknown or revoked")
-    return Principal(int(row.id), row.name, Role(row.role))
+    try:
+        role = Role(row.role)
+    except ValueError:
+        # A role written by a newer version grants nothing here.
+        raise PermissionDenied(
+            f"account {row.name!r} has the role {row.role!r}, which this version does not know"
+        ) from None
+    return Principal(int(row.id), row.name, role)
 
 
 def has_admin(session: Session) -> bool:

@@ -27,6 +27,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A parameter is invalid; the body names it."}
 }
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API key."},
+    403: {"description": "The key's account is not an admin."},
+}
 
 
 class EntryOut(BaseModel):
@@ -86,7 +90,7 @@ def get_checkpoint(session: ReadSession) -> Response:
     return Response(note, media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/checkpoint", response_class=PlainTextResponse)
+@router.post("/checkpoint", response_class=PlainTextResponse, responses=ADMIN_ERRORS)
 def sign_checkpoint(runtime: RuntimeDep, _caller: Admin) -> Response:
     """Sign a checkpoint of the current log now (admin); returns the latest signed note."""
 
@@ -105,7 +109,9 @@ def get_key(session: ReadSession) -> Response:
 
 @router.get("/entries", response_model=EntriesPage, responses=ERRORS)
 def get_entries(
-    session: ReadSession, start: Index = 0, end: Annotated[int | None, Query(ge=0)] = None
+    session: ReadSession,
+    start: Index = 0,
+    end: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
 ) -> EntriesPage:
     """Entries ``[start, end)``, at most 1,000 a page."""
     stop = start + service.MAX_PAGE if end is None else end

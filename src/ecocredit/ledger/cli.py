@@ -116,10 +116,10 @@ def audit_command(
             previous = load_state(state)
             result = audit(fetch, verifier, previous, entry)
     except AuditFailure as exc:
-        console.err().print(f"[bold red]AUDIT FAILED[/] {exc}", markup=True)
+        console.failure("AUDIT FAILED", str(exc))
         raise typer.Exit(1) from exc
     except httpx.HTTPError as exc:
-        console.err().print(f"[bold red]error[/] cannot read the log at {url}: {exc}")
+        console.failure("error", f"cannot read the log at {url}: {exc}")
         raise typer.Exit(2) from exc
     cp = result.checkpoint
     save_state(state, result.state)

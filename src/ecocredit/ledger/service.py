@@ -85,7 +85,8 @@ def read_entries(session: Session, start: int, end: int) -> list[LedgerEntry]:
         raise InvalidParameter("start must not be negative", field="start")
     if end < start:
         raise InvalidParameter(f"end={end} must not be less than start={start}", field="end")
-    end = min(end, start + MAX_PAGE)
+    # Indices are 64-bit in the database: a page never reaches past the largest one.
+    end = min(end, start + MAX_PAGE, store.MAX_INDEX)
     return [LedgerEntry(i, e, h) for i, e, h in store.read_entries(session, start, end)]
 
 

@@ -122,7 +122,7 @@ def node_hashes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
         query = select(ledger_entries.c.idx, ledger_entries.c.leaf_hash).where(
             ledger_entries.c.idx.in_(indices)
         )
-        leaves = {int(i): bytes(h) for i, h in session.execute(query)}
+        leaves = {int(i): as_bytes(h) for i, h in session.execute(query)}
         for n in low:
             span = range(n.index << n.level, n.index + 1 << n.level)
             if all(i in leaves for i in span):
@@ -131,7 +131,7 @@ def node_hashes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
         query = select(ledger_nodes.c.id, ledger_nodes.c.hash).where(
             ledger_nodes.c.id.in_(list(inner))
         )
-        found.update((inner[int(i)], bytes(h)) for i, h in session.execute(query))
+        found.update((inner[int(i)], as_bytes(h)) for i, h in session.execute(query))
     if len(found) != len(wanted):
         gone = sorted(wanted - found.keys())[0]
         raise LedgerCorrupt(
@@ -189,6 +189,17 @@ def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
     return range_hashes(session, merkle.consistency_ranges(first, second))
 
 
+def as_bytes(value: object) -> bytes:
+    """Return a stored binary value as bytes, whatever type a (tampered) database hands back."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):  # SQLite lets an altered BLOB come back as TEXT
+        return value.encode()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
+
+
 def read_entries(session: Session, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
     """Return ``(index, entry, leaf hash)`` for the stored entries in ``[start, end)``."""
     query = (
@@ -196,7 +207,7 @@ def read_entries(session: Session, start: int, end: int) -> list[tuple[int, byte
         .where(ledger_entries.c.idx >= start, ledger_entries.c.idx < end)
         .order_by(ledger_entries.c.idx)
     )
-    return [(int(i), bytes(e), bytes(h)) for i, e, h in session.execute(query)]
+    return [(int(i), as_bytes(e), as_bytes(h)) for i, e, h in session.execute(query)]
 
 
 def level_hashes(session: Session, level: int, start: int, end: int) -> list[bytes]:
@@ -217,4 +228,4 @@ def level_hashes(session: Session, level: int, start: int, end: int) -> list[byt
             .where(ledger_nodes.c.id >= base + start, ledger_nodes.c.id < base + end)
             .order_by(ledger_nodes.c.id)
         )
-    return [bytes(h) for (h,) in session.execute(query)]
+    return [as_bytes(h) for (h,) in session.execute(query)]

@@ -62,7 +62,7 @@ def _check_nodes(session: Session, completed: list[tuple[int, int, bytes]]) -> N
     query = select(ledger_nodes.c.id, ledger_nodes.c.hash).where(
         ledger_nodes.c.id.in_(list(expected))
     )
-    stored = {int(i): bytes(h) for i, h in session.execute(query)}
+    stored = {int(i): store.as_bytes(h) for i, h in session.execute(query)}
     for node, (level, index, h) in sorted(expected.items(), key=lambda kv: kv[1][1] << kv[1][0]):
         if stored.get(node) != h:
             what = "is missing" if node not in stored else "does not match its leaves"
