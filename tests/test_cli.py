@@ -74,6 +74,7 @@ def test_notices_from_a_file_are_all_or_nothing(tmp_path: Path, cli) -> None:
     assert result.code == 1
     assert "bad.txt, line 2" in result.err and "U+0007" in result.err
     assert cli("ledger", "notice", "one more").out.strip() == "recorded notice as entry 6"
+    assert "no account named 'ghost'" in cli("ledger", "notice", "x", "--actor", "ghost").err
 
 
 def test_verify_passes_then_names_the_first_altered_index(home: Path, cli) -> None:

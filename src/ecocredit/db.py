@@ -67,10 +67,14 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping (a round trip per transaction): a transaction that finds its pooled
+    # connection dead is retried whole on a fresh one instead (see ``Database.write``).
+    return create_engine(url)
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRYABLE_SQLSTATES:
         return True

@@ -9,6 +9,8 @@ import httpx
 import typer
 
 from ecocredit import console
+from ecocredit.accounts import service as accounts
+from ecocredit.accounts.model import Role
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger import checkpoints, store
 from ecocredit.ledger import service as ledger
@@ -56,6 +58,8 @@ def notice(
     if (text is None) == (file is None):
         raise InvalidParameter("give the notice's text or --file, not both", field="text")
     runtime = _runtime()
+    with runtime.db.read() as session:
+        accounts.require_role(session, actor, Role.ADMIN)
     if file is not None:
         try:
             lines = file.read_text(encoding="utf-8").splitlines()

@@ -81,34 +81,55 @@ def fold(hashes: Sequence[bytes]) -> bytes:
 def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
     """Return the Merkle tree hash of the given leaf hashes, in O(n) hashing and O(log n) memory."""
     frontier: list[bytes] = []
-    extend(frontier, 0, leaf_hashes)
+    extend(frontier, 0, list(leaf_hashes), min_level=64)
     return fold(frontier)
 
 
+class Completed(NamedTuple):
+    """Consecutive subtrees one append completed at one level: indices ``first, first+1, …``."""
+
+    level: int
+    first: int
+    hashes: list[bytes]
+
+
 def extend(
-    frontier: list[bytes], size: int, leaves: Iterable[bytes]
-) -> list[tuple[int, int, bytes]]:
+    frontier: list[bytes], size: int, leaves: Sequence[bytes], min_level: int = 1
+) -> list[Completed]:
     """Append leaf hashes to the compact range of a tree of ``size`` leaves.
 
     ``frontier`` holds the hashes of the complete subtrees that make up ``size`` leaves, largest
-    first (one per set bit of ``size``); it is updated in place. Returns every interior node the
-    new leaves complete as ``(level, index, hash)``, in the order they complete, so that a store
-    can keep them.
+    first (one per set bit of ``size``); it is updated in place. Returns the interior nodes the
+    new leaves complete at ``min_level`` and above, level by level, so that a store can keep
+    them. The tree is built a level at a time, so hashing runs in list comprehensions rather
+    than a Python loop per leaf.
     """
-    completed: list[tuple[int, int, bytes]] = []
+    completed: list[Completed] = []
+    waiting = {
+        level: h
+        for level, h in zip(
+            (lv for lv in reversed(range(size.bit_length())) if size >> lv & 1),
+            frontier,
+            strict=True,
+        )
+    }
+    new_frontier: dict[int, bytes] = {}
+    current, level = list(leaves), 0
     sha256 = _sha256
-    for leaf in leaves:
-        frontier.append(leaf)
-        level, index = 0, size
-        # Each trailing one bit of the old size is a complete subtree the new leaf pairs with.
-        while index & 1:
-            right = frontier.pop()
-            h = sha256(b"\x01" + frontier.pop() + right).digest()
-            frontier.append(h)
-            level += 1
-            index >>= 1
-            completed.append((level, index, h))
-        size += 1
+    while current or waiting:
+        if size >> level & 1:  # a left sibling from before the append pairs with the first node
+            current = [waiting.pop(level), *current]
+        if len(current) % 2:
+            new_frontier[level] = current[-1]
+        # New lists at every level: the completed lists handed back must not change later.
+        current = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(current[0::2], current[1::2], strict=False)
+        ]
+        level += 1
+        if current and level >= min_level:
+            completed.append(Completed(level, size >> level, current))
+    frontier[:] = [new_frontier[lv] for lv in sorted(new_frontier, reverse=True)]
     return completed
 
 

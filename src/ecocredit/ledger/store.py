@@ -8,28 +8,23 @@ O(log n) stored hashes (see :mod:`ecocredit.ledger.merkle`).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ecocredit.errors import DatabaseNotReady, EntryTooLarge, InvalidParameter, LedgerCorrupt
-from ecocredit.ledger import merkle
+from ecocredit.ledger import merkle, sql
 from ecocredit.ledger.events import MAX_ENTRY_BYTES
 from ecocredit.ledger.merkle import HASH_SIZE, Node, Range
-from ecocredit.ledger.tables import ledger_entries, ledger_head, ledger_nodes
+from ecocredit.ledger.tables import ledger_entries, ledger_nodes
 
 NODE_LEVEL_SHIFT = 40  # node id = level << 40 | index; room for 2**41 leaves
 # Subtrees of 2, 4 and 8 leaves are cheaper to rehash from their leaf hashes (one range read,
 # at most 7 hashes) than to store: storing them would nearly double the rows an append writes.
 STORED_MIN_LEVEL = 4
 MAX_INDEX = 2**63 - 1
-_HEAD_ID = 1
 
 
 def node_id(node: Node) -> int:
@@ -48,69 +43,57 @@ class Head:
 
 def read_head(session: Session, *, lock: bool = False) -> Head:
     """Return the head; with ``lock``, hold it until the transaction ends (writers queue here)."""
-    query = select(ledger_head.c.size, ledger_head.c.root, ledger_head.c.frontier).where(
-        ledger_head.c.id == _HEAD_ID
-    )
-    if lock:
-        query = query.with_for_update()
-    row = session.execute(query).one_or_none()
-    if row is None:
+    rows = sql.fetch(session, sql.head(session.get_bind().dialect, lock), head_id=sql.HEAD_ID)
+    if not rows:
         raise DatabaseNotReady("the log head is missing: run `ecocredit init`")
-    blob = bytes(row.frontier)
-    frontier = tuple(blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE))
-    return Head(int(row.size), bytes(row.root), frontier)
+    size, root, frontier = rows[0]
+    blob = as_bytes(frontier)
+    hashes = tuple(blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE))
+    return Head(int(size), as_bytes(root), hashes)
 
 
 def append(session: Session, entries: Sequence[bytes]) -> int:
     """Append entries in the caller's transaction and return the index of the first one."""
-    for position, entry in enumerate(entries):
-        if len(entry) > MAX_ENTRY_BYTES:
-            raise EntryTooLarge(
-                f"entry {position} of the batch is {len(entry)} bytes; at most "
-                f"{MAX_ENTRY_BYTES} fit in a log entry"
-            )
+    if entries and max(map(len, entries)) > MAX_ENTRY_BYTES:
+        position = next(i for i, e in enumerate(entries) if len(e) > MAX_ENTRY_BYTES)
+        raise EntryTooLarge(
+            f"entry {position} of the batch is {len(entries[position])} bytes; at most "
+            f"{MAX_ENTRY_BYTES} fit in a log entry"
+        )
     head = read_head(session, lock=True)
     if not entries:
         return head.size
     sha256 = hashlib.sha256
     leaves = [sha256(b"\x00" + entry).digest() for entry in entries]
     frontier = list(head.frontier)
-    completed = merkle.extend(frontier, head.size, leaves)
+    completed = merkle.extend(frontier, head.size, leaves, min_level=STORED_MIN_LEVEL)
     size = head.size + len(entries)
-    _insert_rows(session, ledger_entries, zip(range(head.size, size), entries, leaves, strict=True))
-    stored = [
-        (level << NODE_LEVEL_SHIFT | index, h)
-        for level, index, h in completed
-        if level >= STORED_MIN_LEVEL
-    ]
-    if stored:
-        _insert_rows(session, ledger_nodes, stored)
-    values = {"size": size, "root": merkle.fold(frontier), "frontier": b"".join(frontier)}
-    session.execute(update(ledger_head).where(ledger_head.c.id == _HEAD_ID).values(**values))
-    return head.size
-
-
-@functools.lru_cache(maxsize=32)
-def _insert_sql(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    compiled = table.insert().compile(dialect=dialect)
-    names = None if compiled.positional else tuple(c.name for c in table.columns)
-    return str(compiled), names
-
-
-def _insert_rows(session: Session, table: Table, rows: Iterable[tuple[object, ...]]) -> None:
-    # Bulk appends go straight to the driver's executemany: SQLAlchemy's per-row parameter
-    # processing would cost more than hashing and writing together. The SQL is compiled from
-    # the table, never assembled from strings.
-    conn = session.connection()
-    sql, names = _insert_sql(table, conn.dialect)
-    params: list[Any] = (
-        list(rows) if names is None else [dict(zip(names, r, strict=True)) for r in rows]
+    rows = zip(range(head.size, size), entries, leaves, strict=True)
+    sql.insert_many(session, ledger_entries, rows)
+    if completed:
+        sql.insert_many(
+            session,
+            ledger_nodes,
+            (
+                ((run.level << NODE_LEVEL_SHIFT) + run.first + i, h)
+                for run in completed
+                for i, h in enumerate(run.hashes)
+            ),
+        )
+    sql.execute(
+        session,
+        sql.update_head(session.get_bind().dialect),
+        head_id=sql.HEAD_ID,
+        new_size=size,
+        new_root=merkle.fold(frontier),
+        new_frontier=b"".join(frontier),
     )
-    conn.exec_driver_sql(sql, params)
+    return head.size
 
 
 def node_hashes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
     """Read the hashes of complete subtrees (leaves included) in at most two queries."""
+    dialect = session.get_bind().dialect
     wanted = set(nodes)
     low = [n for n in wanted if n.level < STORED_MIN_LEVEL]
     inner = {node_id(n): n for n in wanted if n.level >= STORED_MIN_LEVEL}
@@ -119,19 +102,16 @@ def node_hashes(session: Session, nodes: Iterable[Node]) -> dict[Node, bytes]:
         indices = sorted(
             {i for n in low for i in range(n.index << n.level, n.index + 1 << n.level)}
         )
-        query = select(ledger_entries.c.idx, ledger_entries.c.leaf_hash).where(
-            ledger_entries.c.idx.in_(indices)
-        )
-        leaves = {int(i): as_bytes(h) for i, h in session.execute(query)}
+        rows = sql.fetch(session, sql.leaves_in(dialect, len(indices)), **sql.values(indices))
+        leaves = {int(i): as_bytes(h) for i, h in rows}
         for n in low:
             span = range(n.index << n.level, n.index + 1 << n.level)
             if all(i in leaves for i in span):
                 found[n] = merkle.root_of(leaves[i] for i in span)
     if inner:
-        query = select(ledger_nodes.c.id, ledger_nodes.c.hash).where(
-            ledger_nodes.c.id.in_(list(inner))
-        )
-        found.update((inner[int(i)], as_bytes(h)) for i, h in session.execute(query))
+        ids = sorted(inner)
+        rows = sql.fetch(session, sql.nodes_in(dialect, len(ids)), **sql.values(ids))
+        found.update((inner[int(i)], as_bytes(h)) for i, h in rows)
     if len(found) != len(wanted):
         gone = sorted(wanted - found.keys())[0]
         raise LedgerCorrupt(
@@ -202,12 +182,27 @@ def as_bytes(value: object) -> bytes:
 
 def read_entries(session: Session, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
     """Return ``(index, entry, leaf hash)`` for the stored entries in ``[start, end)``."""
-    query = (
-        select(ledger_entries.c.idx, ledger_entries.c.entry, ledger_entries.c.leaf_hash)
-        .where(ledger_entries.c.idx >= start, ledger_entries.c.idx < end)
-        .order_by(ledger_entries.c.idx)
-    )
-    return [(int(i), as_bytes(e), as_bytes(h)) for i, e, h in session.execute(query)]
+    statement = sql.entries_range(session.get_bind().dialect)
+    rows = sql.fetch(session, statement, start=start, end=end)
+    return [(int(i), as_bytes(e), as_bytes(h)) for i, e, h in rows]
+
+
+def read_columns(
+    session: Session, start: int, end: int
+) -> tuple[list[int], list[bytes], list[bytes]]:
+    """Return the indices, entries and leaf hashes of ``[start, end)`` as three lists.
+
+    The column-wise form is what full verification wants: it compares whole lists at C speed.
+    """
+    rows = sql.fetch(session, sql.entries_range(session.get_bind().dialect), start=start, end=end)
+    if not rows:
+        return [], [], []
+    indices, entries, leaves = (list(column) for column in zip(*rows, strict=True))
+    if not all(type(v) is bytes for v in entries):
+        entries = [as_bytes(v) for v in entries]
+    if not all(type(v) is bytes for v in leaves):
+        leaves = [as_bytes(v) for v in leaves]
+    return indices, entries, leaves
 
 
 def level_hashes(session: Session, level: int, start: int, end: int) -> list[bytes]:
@@ -215,17 +210,10 @@ def level_hashes(session: Session, level: int, start: int, end: int) -> list[byt
     if 0 < level < STORED_MIN_LEVEL:
         found = node_hashes(session, (Node(level, i) for i in range(start, end)))
         return [found[Node(level, i)] for i in range(start, end)]
+    dialect = session.get_bind().dialect
     if level == 0:
-        query = (
-            select(ledger_entries.c.leaf_hash)
-            .where(ledger_entries.c.idx >= start, ledger_entries.c.idx < end)
-            .order_by(ledger_entries.c.idx)
-        )
+        rows = sql.fetch(session, sql.leaf_range(dialect), start=start, end=end)
     else:
         base = level << NODE_LEVEL_SHIFT
-        query = (
-            select(ledger_nodes.c.hash)
-            .where(ledger_nodes.c.id >= base + start, ledger_nodes.c.id < base + end)
-            .order_by(ledger_nodes.c.id)
-        )
-    return [as_bytes(h) for (h,) in session.execute(query)]
+        rows = sql.fetch(session, sql.node_range(dialect), start=base + start, end=base + end)
+    return [as_bytes(h) for (h,) in rows]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ecocredit.errors import LedgerCorrupt
 from ecocredit.ledger import merkle, store
 from ecocredit.ledger.note import NoteError, Verifier, open_checkpoint
-from ecocredit.ledger.store import NODE_LEVEL_SHIFT, STORED_MIN_LEVEL
+from ecocredit.ledger.store import STORED_MIN_LEVEL
 from ecocredit.ledger.tables import ledger_checkpoints, ledger_entries, ledger_nodes
 
 CHUNK = 1 << 16  # leaves per read; a power of two so chunks align with subtrees
@@ -33,16 +33,18 @@ class VerifyReport:
     checkpoints: int
 
 
-def _check_leaves(rows: list[tuple[int, bytes, bytes]], start: int, end: int) -> list[bytes]:
-    if len(rows) != end - start or (rows and (rows[0][0], rows[-1][0]) != (start, end - 1)):
-        have = {i for i, _, _ in rows}
-        gone = next(i for i in range(start, end) if i not in have)
+def _check_leaves(session: Session, start: int, end: int) -> list[bytes]:
+    indices, entries, stored = store.read_columns(session, start, end)
+    if indices != list(range(start, end)):
+        gone = next(
+            i for i in range(start, end) if i - start >= len(indices) or indices[i - start] != i
+        )
         raise LedgerCorrupt(f"entry {gone} is missing", index=gone)
     sha256 = hashlib.sha256
-    leaves = [sha256(b"\x00" + entry).digest() for _, entry, _ in rows]
-    if leaves != [stored for _, _, stored in rows]:
+    leaves = [sha256(b"\x00" + entry).digest() for entry in entries]
+    if leaves != stored:
         bad = next(
-            i for i, (row, leaf) in enumerate(zip(rows, leaves, strict=True)) if row[2] != leaf
+            i for i, (leaf, kept) in enumerate(zip(leaves, stored, strict=True)) if leaf != kept
         )
         raise LedgerCorrupt(
             f"entry {start + bad}: the stored leaf hash does not match the entry bytes",
@@ -51,26 +53,19 @@ def _check_leaves(rows: list[tuple[int, bytes, bytes]], start: int, end: int) ->
     return leaves
 
 
-def _check_nodes(session: Session, completed: list[tuple[int, int, bytes]]) -> None:
-    expected = {
-        level << NODE_LEVEL_SHIFT | index: (level, index, h)
-        for level, index, h in completed
-        if level >= STORED_MIN_LEVEL
-    }
-    if not expected:
-        return
-    query = select(ledger_nodes.c.id, ledger_nodes.c.hash).where(
-        ledger_nodes.c.id.in_(list(expected))
-    )
-    stored = {int(i): store.as_bytes(h) for i, h in session.execute(query)}
-    for node, (level, index, h) in sorted(expected.items(), key=lambda kv: kv[1][1] << kv[1][0]):
-        if stored.get(node) != h:
-            what = "is missing" if node not in stored else "does not match its leaves"
-            raise LedgerCorrupt(
-                f"stored hash of subtree level {level} index {index} {what} "
-                f"(entries {index << level}..{(index + 1 << level) - 1})",
-                index=index << level,
-            )
+def _check_nodes(session: Session, completed: list[merkle.Completed]) -> None:
+    for run in completed:
+        stored = store.level_hashes(session, run.level, run.first, run.first + len(run.hashes))
+        if stored == run.hashes:
+            continue
+        bad = next(i for i, h in enumerate(run.hashes) if i >= len(stored) or stored[i] != h)
+        index = run.first + bad
+        what = "does not match its leaves" if bad < len(stored) else "is missing"
+        raise LedgerCorrupt(
+            f"stored hash of subtree level {run.level} index {index} {what} "
+            f"(entries {index << run.level}..{(index + 1 << run.level) - 1})",
+            index=index << run.level,
+        )
 
 
 def _check_counts(session: Session, size: int) -> None:
@@ -111,8 +106,8 @@ def verify_log(
     frontier: list[bytes] = []
     for start in range(0, head.size, CHUNK):
         end = min(head.size, start + CHUNK)
-        leaves = _check_leaves(store.read_entries(session, start, end), start, end)
-        _check_nodes(session, merkle.extend(frontier, start, leaves))
+        leaves = _check_leaves(session, start, end)
+        _check_nodes(session, merkle.extend(frontier, start, leaves, STORED_MIN_LEVEL))
         if progress is not None:
             progress(end - start)
     _check_counts(session, head.size)
