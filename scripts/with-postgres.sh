@@ -2,6 +2,8 @@
 # Runs a command with a throwaway PostgreSQL on 127.0.0.1, then stops and deletes it.
 # The command sees ECOCREDIT_TEST_POSTGRES_URL; if no server can be started it sees
 # ECOCREDIT_TEST_POSTGRES_SKIP instead, with the reason, and PostgreSQL tests report skipped.
+# Tests run it with fsync off (throwaway data); ECOCREDIT_PG_FSYNC=on makes commits durable,
+# which is what a benchmark must measure.
 set -u
 
 find_bin() {
@@ -52,7 +54,8 @@ if ! "${as_user[@]}" "$initdb" -D "$dir/data" -U ecocredit -A trust -E UTF8 >"$d
   run_skipping "initdb failed" "$@"
 fi
 if ! "${as_user[@]}" "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null; then
+    -o "-h 127.0.0.1 -p $port -k $dir -c fsync=${ECOCREDIT_PG_FSYNC:-off} -c max_connections=200" \
+    start >/dev/null; then
   cat "$dir/server.log" >&2
   run_skipping "the PostgreSQL server did not start" "$@"
 fi
