@@ -119,3 +119,19 @@ def test_a_forged_checkpoint_is_caught(runtime: Runtime) -> None:
 
     error = _tampered(runtime, forge)
     assert f"checkpoint at size {SIZE}" in error.message
+
+
+def test_verify_leaves_the_garbage_collector_as_it_found_it(runtime: Runtime) -> None:
+    import gc
+
+    assert gc.isenabled()
+    _tampered(runtime, lambda s: s.execute(update(ledger_head).values(root=bytes(32))))
+    assert gc.isenabled()
+    with runtime.db.read() as session:
+        gc.disable()
+        try:
+            with pytest.raises(LedgerCorrupt):
+                verify_log(session, runtime.signer.verifier)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

@@ -8,8 +8,10 @@ first leaf index it affects. The log is read in chunks, so memory stays flat at 
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -98,10 +100,30 @@ def _check_checkpoints(session: Session, verifier: Verifier, head: store.Head) -
     return len(rows)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Verification makes millions of short-lived tuples and bytes, none of them in cycles; the
+    # cyclic collector would rescan them over and over (measured: up to a third of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def verify_log(
     session: Session, verifier: Verifier, progress: Callable[[int], None] | None = None
 ) -> VerifyReport:
     """Recompute everything from the entries; raise :class:`LedgerCorrupt` at the first fault."""
+    with _collector_paused():
+        return _verify(session, verifier, progress)
+
+
+def _verify(
+    session: Session, verifier: Verifier, progress: Callable[[int], None] | None
+) -> VerifyReport:
     head = store.read_head(session)
     frontier: list[bytes] = []
     for start in range(0, head.size, CHUNK):
