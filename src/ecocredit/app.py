@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         "counted twice. Every state change is in a public Merkle log; verify it with "
         "`ecocredit ledger audit` and the log's public key (`GET /v1/ledger/key`).",
         lifespan=lifespan,
+        docs_url=None,
     )
     app.state.runtime = runtime
     app.add_exception_handler(EcocreditError, _ecocredit_error)
@@ -108,4 +111,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(tiles_router)
     app.include_router(portal_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _offline_docs(app)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Serve the interactive API docs from packaged Swagger UI files: no CDN, works offline."""
+    import swagger_ui
+
+    assets = Path(swagger_ui.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="ecocredit API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

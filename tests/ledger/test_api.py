@@ -211,3 +211,12 @@ def test_entries_at_the_edge_of_64_bits_are_an_empty_page(client: TestClient) ->
     response = client.get("/v1/ledger/entries", params={"start": 2**63 - 1})
     assert response.status_code == 200 and response.json()["entries"] == []
     assert client.get("/v1/ledger/entries", params={"end": 2**63}).status_code == 400
+
+
+def test_api_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "http" not in page.text.replace("http-equiv", "")  # no CDN, no outside host
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert asset in page.text
+        assert client.get(asset).status_code == 200
