@@ -260,13 +260,10 @@ def verify_inclusion(
         raise InvalidProof("computed root does not match the given root")
 
 
-def verify_consistency(
+def _consistency_decided(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
-) -> None:
-    """Check that the tree of ``first`` leaves is a prefix of the tree of ``second`` leaves.
-
-    Raises :class:`InvalidProof` naming the failed check; returns nothing on success.
-    """
+) -> bool:
+    """Check what needs no hashing; return True when equal sizes settle the matter."""
     _check_size(first, "first size")
     _check_size(second, "second size")
     if first > second:
@@ -278,7 +275,7 @@ def verify_consistency(
             raise InvalidProof("sizes are equal but the proof is not empty")
         if first_root != second_root:
             raise InvalidProof("sizes are equal but the roots differ")
-        return
+        return True
     _check_hash(first_root, "first root")
     _check_hash(second_root, "second root")
     for i, p in enumerate(proof):
@@ -288,6 +285,18 @@ def verify_consistency(
         raise InvalidProof(
             f"proof has {len(proof)} hashes; sizes {first} to {second} need {expected}"
         )
+    return False
+
+
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Check that the tree of ``first`` leaves is a prefix of the tree of ``second`` leaves.
+
+    Raises :class:`InvalidProof` naming the failed check; returns nothing on success.
+    """
+    if _consistency_decided(first, second, first_root, second_root, proof):
+        return
     path = list(proof)
     if first & (first - 1) == 0:
         path.insert(0, first_root)
