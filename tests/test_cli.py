@@ -38,6 +38,7 @@ def cli(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
 def test_init_creates_everything_once_and_shows_the_admin_key_once(home: Path, cli) -> None:
     first = cli("init")
     assert first.code == 0, first.err
+    assert home.stat().st_mode & 0o777 == 0o700
     assert "shown only this once" in first.out
     key_line = [line for line in first.out.splitlines() if line.startswith("eco_")]
     assert len(key_line) == 1 and len(key_line[0]) == 47
@@ -64,10 +65,15 @@ def test_ledger_key_prints_the_verifier_key(cli) -> None:
 def test_notices_from_a_file_are_all_or_nothing(tmp_path: Path, cli) -> None:
     cli("init")
     good = tmp_path / "good.txt"
-    good.write_text("First notice\n\nSecond notice\nThird notice\n")
+    good.write_text(
+        "First notice\r\n\nSecond notice, with a line separator \u2028 inside\nThird notice\n"
+    )
     result = cli("ledger", "notice", "--file", str(good))
     assert result.code == 0, result.err
     assert "recorded 3 notices as entries 3..5" in result.out
+    bell = tmp_path / "feed.txt"
+    bell.write_text("A form feed \x0c is not a line break\n")
+    assert "U+000C" in cli("ledger", "notice", "--file", str(bell)).err
     bad = tmp_path / "bad.txt"
     bad.write_text("Fine\nBroken \x07 bell\nFine too\n")
     result = cli("ledger", "notice", "--file", str(bad))
@@ -153,6 +159,8 @@ def test_audit_follows_the_log_and_catches_a_fork_and_a_rollback(
         assert second.code == 0, second.err
         assert "consistent with the checkpoint seen before (3 entries)" in second.out
         assert "notice 254" in second.out
+        ahead = cli("ledger", "audit", url, "--key", key, "--state", str(state), "--entry", "999")
+        assert ahead.code == 2 and "not in the log yet" in ahead.err
 
     # A second log signed with the same key, with a different history: a fork.
     other = tmp_path / "other"

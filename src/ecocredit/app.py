@@ -50,6 +50,8 @@ async def _ecocredit_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
+    if first.get("type") == "json_invalid":  # its location is a byte offset, not a field
+        return _error(400, "invalid_parameter", "the request body is not valid JSON", "body")
     where = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path", "header")]
     field = ".".join(where) or None
     message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "")

@@ -12,6 +12,7 @@ transaction that loses a serialization race is retried whole.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ metadata = MetaData(
 # 64-bit keys everywhere; on SQLite an INTEGER PRIMARY KEY is the row id itself (faster appends).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
-_RETRIES = 6
+_RETRIES = 10
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 
 
@@ -88,7 +89,12 @@ class Database:
         """Connect lazily to ``url`` (nothing is opened until the first transaction)."""
         self.url = url
         self.engine = make_engine(url)
-        self._reader = self.engine.execution_options(ecocredit_readonly=True)
+        # A read transaction sees one snapshot: on PostgreSQL that takes REPEATABLE READ (its
+        # READ COMMITTED gives each statement a new one); SQLite's WAL readers already have it.
+        options: dict[str, object] = {"ecocredit_readonly": True}
+        if not url.startswith("sqlite"):
+            options["isolation_level"] = "REPEATABLE READ"
+        self._reader = self.engine.execution_options(**options)
 
     @property
     def is_sqlite(self) -> bool:
@@ -104,7 +110,8 @@ class Database:
             except DBAPIError as exc:
                 if attempt == _RETRIES - 1 or not _is_retryable(exc):
                     raise
-                time.sleep(0.01 * 2**attempt)
+                # Jittered backoff, so that writers that collided do not collide again.
+                time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))  # noqa: S311
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager

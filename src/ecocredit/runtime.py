@@ -51,7 +51,8 @@ def open_runtime(settings: Settings) -> Runtime:
 
 def initialize(settings: Settings) -> InitResult:
     """Create or upgrade everything; safe to run again (it never replaces a key or an admin)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The database and the signing key live here: other users have no business reading it.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = Database(settings.url)
     migrate.upgrade(db)
     path = settings.signing_key_path

@@ -220,3 +220,15 @@ def test_api_docs_work_offline(client: TestClient) -> None:
     for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
         assert asset in page.text
         assert client.get(asset).status_code == 200
+
+
+def test_a_malformed_json_body_names_the_body(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        "/v1/ledger/notices",
+        content=b'{"text": "tru',
+        headers={**admin_headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "body"

@@ -128,3 +128,14 @@ def test_checkpoint_for_another_origin_is_refused() -> None:
 def test_malformed_checkpoints_are_refused(body: str) -> None:
     with pytest.raises(NoteError):
         note.parse_checkpoint(body)
+
+
+def test_two_signatures_by_the_same_key_are_refused() -> None:
+    line = GO_NOTE.split("\n\n", 1)[1]
+    with pytest.raises(NoteError, match="two signatures"):
+        note.open_note(GO_NOTE + line, [note.parse_verifier(GO_VERIFIER)])
+
+
+def test_checkpoint_size_beyond_uint64_is_refused() -> None:
+    with pytest.raises(NoteError, match="2\\^64"):
+        note.parse_checkpoint("o\n18446744073709551616\n" + "A" * 43 + "=\n")

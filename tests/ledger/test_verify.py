@@ -135,3 +135,17 @@ def test_verify_leaves_the_garbage_collector_as_it_found_it(runtime: Runtime) ->
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_checkpoint_row_of_the_wrong_type_is_reported_not_crashed(runtime: Runtime) -> None:
+    if not runtime.db.is_sqlite:
+        pytest.skip("only SQLite lets a column hold a value of another type")
+    from sqlalchemy import text
+
+    error = _tampered(
+        runtime,
+        lambda s: s.execute(
+            text("UPDATE ledger_checkpoints SET root = 'not a hash', note = CAST(note AS BLOB)")
+        ),
+    )
+    assert "checkpoint at size" in error.message

@@ -25,6 +25,10 @@ class AuditFailure(Exception):
     """The log is not what its signed checkpoints promise; the message says how."""
 
 
+class NotInLogYet(Exception):
+    """The entry asked for is beyond the log's signed size: nothing is wrong with the log."""
+
+
 @dataclass(frozen=True)
 class AuditState:
     """The last checkpoint this auditor verified."""
@@ -83,9 +87,11 @@ def audit(
     entry_index: int | None = None,
 ) -> AuditResult:
     """Check the log reached through ``fetch(path)`` against ``previous``; raise on any fault."""
-    note = fetch("checkpoint").decode()
     try:
+        note = fetch("checkpoint").decode()
         checkpoint = open_checkpoint(note, verifier)
+    except UnicodeDecodeError as exc:
+        raise AuditFailure("the checkpoint is not UTF-8 text") from exc
     except NoteError as exc:
         raise AuditFailure(f"the checkpoint does not verify with the log's key: {exc}") from exc
     reader = TileReader(checkpoint.size, fetch)
@@ -136,7 +142,9 @@ def _check_consistency(
 
 def _check_inclusion(reader: TileReader, checkpoint: Checkpoint, index: int) -> bytes:
     if not 0 <= index < checkpoint.size:
-        raise AuditFailure(f"entry {index} is not in the log, which has {checkpoint.size}")
+        raise NotInLogYet(
+            f"entry {index} is not in the log yet: its signed checkpoint has {checkpoint.size}"
+        )
     entry = reader.entry(index)
     try:
         merkle.verify_inclusion(

@@ -14,7 +14,7 @@ from ecocredit.accounts.model import Role
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger import checkpoints, store
 from ecocredit.ledger import service as ledger
-from ecocredit.ledger.audit import AuditFailure, audit, load_state, save_state
+from ecocredit.ledger.audit import AuditFailure, NotInLogYet, audit, load_state, save_state
 from ecocredit.ledger.note import NoteError, parse_verifier
 from ecocredit.ledger.verify import verify_log
 from ecocredit.runtime import Runtime, open_runtime
@@ -62,7 +62,10 @@ def notice(
         accounts.require_role(session, actor, Role.ADMIN)
     if file is not None:
         try:
-            lines = file.read_text(encoding="utf-8").splitlines()
+            # Only "\n" ends a notice: str.splitlines would also split on U+2028, form feeds and
+            # other characters that belong inside a notice (or must be refused there).
+            content = file.read_text(encoding="utf-8")
+            lines = [line.removesuffix("\r") for line in content.split("\n")]
         except (OSError, UnicodeDecodeError) as exc:
             raise InvalidParameter(f"{file}: cannot read notices: {exc}", field="file") from exc
         with console.progress(f"Recording notices from {file}", len(lines)) as advance:
@@ -114,6 +117,10 @@ def audit_command(
 
             def fetch(path: str) -> bytes:
                 response = client.get(base + path)
+                if response.status_code == 404 and path != "checkpoint":
+                    raise AuditFailure(
+                        f"the signed checkpoint covers {path}, but the log does not serve it"
+                    )
                 response.raise_for_status()
                 return response.content
 
@@ -122,6 +129,9 @@ def audit_command(
     except AuditFailure as exc:
         console.failure("AUDIT FAILED", str(exc))
         raise typer.Exit(1) from exc
+    except NotInLogYet as exc:
+        console.failure("error", str(exc))
+        raise typer.Exit(2) from exc
     except httpx.HTTPError as exc:
         console.failure("error", f"cannot read the log at {url}: {exc}")
         raise typer.Exit(2) from exc

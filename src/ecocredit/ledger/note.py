@@ -194,10 +194,11 @@ def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, list[str]]:
         verifier = known.get((name, blob[:4]))
         if verifier is None:
             continue
+        if name in signed_by:
+            raise NoteError(f"note carries two signatures by {name}")
         if not verifier.verify(text.encode(), blob[4:]):
             raise NoteError(f"signature by {name} does not verify")
-        if name not in signed_by:
-            signed_by.append(name)
+        signed_by.append(name)
     if not signed_by:
         raise NoteError("note carries no signature by a known key")
     return text, signed_by
@@ -238,6 +239,8 @@ def parse_checkpoint(text: str) -> Checkpoint:
         or (size_text != "0" and size_text.startswith("0"))
     ):
         raise NoteError(f"checkpoint size {size_text!r} is not a decimal number")
+    if int(size_text) > 2**64 - 1:
+        raise NoteError(f"checkpoint size {size_text} is beyond 2^64-1")
     root = _b64decode(root_b64, "checkpoint root hash")
     if len(root) != 32:
         raise NoteError("checkpoint root hash is not 32 bytes")

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import BindParameter, ClauseElement, Table, bindparam, select, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -44,10 +45,24 @@ def _compile(stmt: ClauseElement, dialect: Dialect) -> Compiled:
 
 def fetch(session: Session, statement: Compiled, **params: Any) -> list[tuple[Any, ...]]:
     """Run a query in the session's transaction and return its rows as plain tuples."""
-    cursor = session.connection().connection.cursor()
+    conn = session.connection()
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.cursor()
     try:
         cursor.execute(statement.sql, statement.args(params))
         return list(cursor.fetchall())
+    except dbapi_error as exc:
+        # Translate at this boundary as SQLAlchemy would, so that callers retry serialization
+        # failures and the API answers 503, not 500.
+        invalidated = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        raise DBAPIError.instance(
+            statement.sql,
+            params,
+            exc,
+            dbapi_error,
+            connection_invalidated=invalidated,
+            dialect=conn.dialect,
+        ) from exc
     finally:
         cursor.close()
 

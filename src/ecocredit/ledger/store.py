@@ -20,7 +20,7 @@ from ecocredit.ledger.events import MAX_ENTRY_BYTES
 from ecocredit.ledger.merkle import HASH_SIZE, Node, Range
 from ecocredit.ledger.tables import ledger_entries, ledger_nodes
 
-NODE_LEVEL_SHIFT = 40  # node id = level << 40 | index; room for 2**41 leaves
+NODE_LEVEL_SHIFT = 40  # node id = level << 40 | index: indices up to 2**40 at every level
 # Subtrees of 2, 4 and 8 leaves are cheaper to rehash from their leaf hashes (one range read,
 # at most 7 hashes) than to store: storing them would nearly double the rows an append writes.
 STORED_MIN_LEVEL = 4

@@ -85,17 +85,19 @@ def _check_counts(session: Session, size: int) -> None:
 
 
 def _check_checkpoints(session: Session, verifier: Verifier, head: store.Head) -> int:
-    rows = session.execute(select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)).all()
+    c = ledger_checkpoints.c
+    rows = session.execute(select(c.size, c.root, c.note).order_by(c.size)).all()
     for row in rows:
         size = int(row.size)
+        note = row.note.decode(errors="replace") if isinstance(row.note, bytes) else str(row.note)
         try:
-            checkpoint = open_checkpoint(row.note, verifier)
+            checkpoint = open_checkpoint(note, verifier)
         except NoteError as exc:
             raise LedgerCorrupt(f"checkpoint at size {size}: {exc}", index=size) from exc
         if size > head.size:
             raise LedgerCorrupt(f"checkpoint at size {size} is beyond the log", index=head.size)
         root = store.root_at(session, size)
-        if checkpoint.size != size or checkpoint.root != root or bytes(row.root) != root:
+        if checkpoint.size != size or checkpoint.root != root or store.as_bytes(row.root) != root:
             raise LedgerCorrupt(f"checkpoint at size {size} does not match the entries", index=size)
     return len(rows)
 
