@@ -40,8 +40,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import text
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateSchema, DropSchema
 
 from ecocredit import migrate
 from ecocredit.db import Database, make_engine
@@ -178,13 +178,13 @@ def pg_schema(url: str) -> Iterator[str]:
     schema, admin = f"bench_{uuid.uuid4().hex[:12]}", make_engine(url)
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(CreateSchema(schema))
             conn.commit()
         try:
             yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
         finally:
             with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                conn.execute(DropSchema(schema, cascade=True))
                 conn.commit()
     finally:
         admin.dispose()

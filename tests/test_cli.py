@@ -167,10 +167,13 @@ def test_audit_follows_the_log_and_catches_a_fork_and_a_rollback(
     other.mkdir()
     shutil.copy(home / "log-signing.key", other / "log-signing.key")
     forked = initialize(Settings(data_dir=other, log_origin=ORIGIN)).runtime
+    from ecocredit.accounts.service import principal
     from ecocredit.ledger import checkpoints
     from ecocredit.ledger import service as ledger
 
-    forked.db.write(lambda s: [ledger.publish_notice(s, "admin", f"n{i}") for i in range(400)])
+    forked.db.write(
+        lambda s: [ledger.publish_notice(s, principal(s, "admin"), f"n{i}") for i in range(400)]
+    )
     forked.db.write(lambda s: checkpoints.sign(s, forked.signer))
     saved = state.read_text()
     with serving(create_app(runtime=forked)) as url:

@@ -42,8 +42,9 @@ def _ledger_notices(session: Session) -> str:
     if exists is not None:
         return "ledger notices: already loaded"
     accounts.create_account(session, DEMO_OPERATOR, Role.ADMIN, SYSTEM_ACTOR)
+    operator = accounts.principal(session, DEMO_OPERATOR)
     for text in NOTICES:
-        ledger.publish_notice(session, DEMO_OPERATOR, text)
+        ledger.publish_notice(session, operator, text)
     return f"ledger notices: {len(NOTICES)} public notices recorded"
 
 

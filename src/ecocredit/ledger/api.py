@@ -169,7 +169,7 @@ def post_notice(
 
     def work(session: Session) -> tuple[int, object]:
         def publish() -> tuple[int, object]:
-            entry = service.publish_notice(session, caller.name, notice.text)
+            entry = service.publish_notice(session, caller, notice.text)
             return 201, EntryOut.of(entry).model_dump()
 
         return run_once(session, caller, idempotency_key, notice.model_dump(), publish)

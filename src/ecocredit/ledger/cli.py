@@ -10,7 +10,6 @@ import typer
 
 from ecocredit import console
 from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import Role
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger import checkpoints, store
 from ecocredit.ledger import service as ledger
@@ -59,7 +58,7 @@ def notice(
         raise InvalidParameter("give the notice's text or --file, not both", field="text")
     runtime = _runtime()
     with runtime.db.read() as session:
-        accounts.require_role(session, actor, Role.ADMIN)
+        caller = accounts.principal(session, actor)
     if file is not None:
         try:
             # Only "\n" ends a notice: str.splitlines would also split on U+2028, form feeds and
@@ -70,7 +69,7 @@ def notice(
             raise InvalidParameter(f"{file}: cannot read notices: {exc}", field="file") from exc
         with console.progress(f"Recording notices from {file}", len(lines)) as advance:
             indices = runtime.db.write(
-                lambda s: ledger.publish_notices(s, actor, lines, str(file), advance)
+                lambda s: ledger.publish_notices(s, caller, lines, str(file), advance)
             )
         _sign(runtime)
         console.show(
@@ -79,7 +78,7 @@ def notice(
         )
         return
     assert text is not None
-    entry = runtime.db.write(lambda s: ledger.publish_notice(s, actor, text))
+    entry = runtime.db.write(lambda s: ledger.publish_notice(s, caller, text))
     _sign(runtime)
     console.show(f"recorded notice as entry {entry.index}")
 

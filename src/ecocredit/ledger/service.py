@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ecocredit.errors import InvalidParameter, NotFound
+from ecocredit.accounts.model import Principal, Role
+from ecocredit.errors import InvalidParameter, NotFound, PermissionDenied
 from ecocredit.ledger import events, store, tiles
 from ecocredit.ledger.events import EventType
 from ecocredit.ledger.model import LedgerEntry
@@ -47,21 +48,31 @@ def check_notice(text: str, where: str = "text") -> str:
     return text
 
 
-def publish_notice(session: Session, actor: str, text: str) -> LedgerEntry:
-    """Record an operator's public notice; return the entry as the log holds it."""
-    entry = events.encode(events.NOTICE, actor, {"text": check_notice(text)}, datetime.now(UTC))
+def _require_admin(actor: Principal) -> None:
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied(
+            f"only an admin records public notices; {actor.name} is {actor.role}"
+        )
+
+
+def publish_notice(session: Session, actor: Principal, text: str) -> LedgerEntry:
+    """Record an admin's public notice; return the entry as the log holds it."""
+    _require_admin(actor)
+    fields = {"text": check_notice(text)}
+    entry = events.encode(events.NOTICE, actor.name, fields, datetime.now(UTC))
     index = store.append(session, [entry])
     return read_entries(session, index, index + 1)[0]
 
 
 def publish_notices(
     session: Session,
-    actor: str,
+    actor: Principal,
     lines: Sequence[str],
     source: str,
     progress: Callable[[int], None] | None = None,
 ) -> list[int]:
     """Record one notice per non-blank line, all or none; errors name ``source`` and the line."""
+    _require_admin(actor)
     checked = [
         (number, check_notice(line, f"{source}, line {number}"))
         for number, line in enumerate(lines, 1)
@@ -70,7 +81,7 @@ def publish_notices(
     now = datetime.now(UTC)
     entries = []
     for done, (_, text) in enumerate(checked, 1):
-        entries.append(events.encode(events.NOTICE, actor, {"text": text}, now))
+        entries.append(events.encode(events.NOTICE, actor.name, {"text": text}, now))
         if progress is not None and done % 1000 == 0:
             progress(1000)
     first = store.append(session, entries)
