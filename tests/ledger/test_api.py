@@ -187,8 +187,18 @@ def test_tiles_serve_a_standard_client(
     reader = TileReader(size, fetch)
     assert reader.root() == checkpoint.root
     assert reader.entry(500) == b'{"n":497}'
+    # Independently of TileReader: tiles are the RFC 9162 hashes of the entries themselves.
+    entries = [
+        e["entry"].encode()
+        for start in (0, 1000)
+        for e in client.get("/v1/ledger/entries", params={"start": start}).json()["entries"]
+    ]
+    assert len(entries) == size
     full = client.get("/tile/0/001")
-    assert len(full.content) == 256 * 32
+    assert full.content == b"".join(merkle.leaf_hash(e) for e in entries[256:512])
+    level8 = client.get("/tile/1/000.p/2").content
+    assert level8 == merkle.reference_hash(entries[:256]) + merkle.reference_hash(entries[256:512])
+    assert tiles.decode_bundle(client.get("/tile/entries/001").content) == entries[256:512]
     assert "immutable" in full.headers["cache-control"]
     assert len(client.get("/tile/0/002.p/191").content) == 191 * 32
     assert len(client.get("/tile/1/000.p/2").content) == 2 * 32

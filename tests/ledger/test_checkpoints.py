@@ -35,3 +35,26 @@ def test_rate_limit_and_no_duplicate_checkpoints(installed: InitResult) -> None:
     assert limited is None
     signed = rt.db.write(lambda s: checkpoints.sign(s, rt.signer))
     assert signed is not None and signed.size == 4
+
+
+def test_continuous_writes_are_checkpointed_at_most_once_per_interval(
+    client: TestClient, installed: InitResult, admin_headers: dict[str, str]
+) -> None:
+    from sqlalchemy import func, select
+
+    from ecocredit.ledger.tables import ledger_checkpoints
+
+    rt = installed.runtime
+    interval = rt.settings.checkpoint_interval
+    count = select(func.count()).select_from(ledger_checkpoints)
+    with rt.db.read() as session:
+        before = session.execute(count).scalar_one()
+    started, writes = time.monotonic(), 0
+    while time.monotonic() - started < 1.0:
+        client.post("/v1/ledger/notices", json={"text": f"stream {writes}"}, headers=admin_headers)
+        writes += 1
+    elapsed = time.monotonic() - started
+    with rt.db.read() as session:
+        signed = session.execute(count).scalar_one() - before
+    assert writes > 10
+    assert 1 <= signed <= elapsed / interval + 2

@@ -46,7 +46,9 @@ def test_sigkill_mid_append_loses_no_committed_entry(installed: InitResult) -> N
     assert committed[0][0] == before
     last_first, last_count = committed[-1]
     assert report.size >= last_first + last_count
-    for first, count in committed:
+    # The writer's n-th commit (its n-th line) wrote exactly these entries, at these indices.
+    for n, (first, count) in enumerate(committed):
+        assert count == 1 + n % 3
         for k in range(count):
-            assert rows[first - before + k][1].endswith(b',"k":%d}' % k)
+            assert rows[first - before + k][1] == b'{"crash":%d,"k":%d}' % (n, k)
     assert report.root == merkle.root_of(leaf for _, _, leaf in everything)
