@@ -57,4 +57,5 @@ def test_continuous_writes_are_checkpointed_at_most_once_per_interval(
     with rt.db.read() as session:
         signed = session.execute(count).scalar_one() - before
     assert writes > 10
-    assert 1 <= signed <= elapsed / interval + 2
+    assert signed >= 1, "a stream of writes got no checkpoint"
+    assert signed <= elapsed / interval + 2, f"{signed} checkpoints in {elapsed:.2f} s"
