@@ -10,7 +10,7 @@ import pytest
 
 from ecocredit.app import create_app
 from ecocredit.ledger import note
-from ecocredit.runtime import initialize, open_runtime
+from ecocredit.runtime import Runtime, initialize, open_runtime
 from ecocredit.settings import Settings
 from tests.cli_helpers import Outcome, run_cli, serving
 
@@ -141,6 +141,21 @@ def test_demo_loads_once(cli) -> None:
     assert "already loaded" in cli("demo").out
 
 
+def _log_with_the_same_key(home: Path, data: Path, notices: int) -> Runtime:
+    """Another installation signing with the key in ``home``, with its own history."""
+    from ecocredit.accounts.service import principal
+    from ecocredit.ledger import service as ledger
+
+    data.mkdir()
+    shutil.copy(home / "log-signing.key", data / "log-signing.key")
+    runtime = initialize(Settings(data_dir=data, log_origin=ORIGIN)).runtime
+    runtime.db.write(
+        lambda s: [ledger.publish_notice(s, principal(s, "admin"), f"n{i}") for i in range(notices)]
+    )
+    runtime.sign_checkpoint()
+    return runtime
+
+
 def test_audit_follows_the_log_and_catches_a_fork_and_a_rollback(
     home: Path, tmp_path: Path, cli
 ) -> None:
@@ -163,18 +178,7 @@ def test_audit_follows_the_log_and_catches_a_fork_and_a_rollback(
         assert ahead.code == 2 and "not in the log yet" in ahead.err
 
     # A second log signed with the same key, with a different history: a fork.
-    other = tmp_path / "other"
-    other.mkdir()
-    shutil.copy(home / "log-signing.key", other / "log-signing.key")
-    forked = initialize(Settings(data_dir=other, log_origin=ORIGIN)).runtime
-    from ecocredit.accounts.service import principal
-    from ecocredit.ledger import checkpoints
-    from ecocredit.ledger import service as ledger
-
-    forked.db.write(
-        lambda s: [ledger.publish_notice(s, principal(s, "admin"), f"n{i}") for i in range(400)]
-    )
-    forked.db.write(lambda s: checkpoints.sign(s, forked.signer))
+    forked = _log_with_the_same_key(home, tmp_path / "other", notices=400)
     saved = state.read_text()
     with serving(create_app(runtime=forked)) as url:
         fork = cli("ledger", "audit", url, "--key", key, "--state", str(state))
@@ -184,10 +188,7 @@ def test_audit_follows_the_log_and_catches_a_fork_and_a_rollback(
     assert state.read_text() == saved, "a failed audit must not move the state forward"
 
     # The first log, rolled back to an older copy of itself.
-    small = tmp_path / "small"
-    small.mkdir()
-    shutil.copy(home / "log-signing.key", small / "log-signing.key")
-    rolled = initialize(Settings(data_dir=small, log_origin=ORIGIN)).runtime
+    rolled = _log_with_the_same_key(home, tmp_path / "small", notices=0)
     with serving(create_app(runtime=rolled)) as url:
         rollback = cli("ledger", "audit", url, "--key", key, "--state", str(state))
     assert rollback.code == 1 and "shrank" in rollback.err

@@ -23,7 +23,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ecocredit import __version__
 from ecocredit.errors import EcocreditError
-from ecocredit.ledger import checkpoints, store
 from ecocredit.ledger.api import router as ledger_router
 from ecocredit.ledger.api import tiles_router
 from ecocredit.runtime import Runtime, open_runtime
@@ -69,17 +68,9 @@ async def _checkpointer(runtime: Runtime) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(_sign_if_behind, runtime, interval)
+            await asyncio.to_thread(runtime.sign_checkpoint, interval)
         except Exception:  # the loop must outlive a passing database fault
             log.exception("signing a checkpoint failed")
-
-
-def _sign_if_behind(runtime: Runtime, interval: float) -> None:
-    with runtime.db.read() as session:
-        latest = checkpoints.latest(session)
-        behind = latest is None or latest.size < store.read_head(session).size
-    if behind:
-        runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer, min_interval=interval))
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import SYSTEM_ACTOR, Role
 from ecocredit.accounts.tables import accounts as accounts_table
-from ecocredit.ledger import checkpoints
 from ecocredit.ledger import service as ledger
 from ecocredit.runtime import Runtime
 
@@ -54,5 +53,5 @@ LOADERS: list[Callable[[Session], str]] = [_ledger_notices]
 def load(runtime: Runtime) -> list[str]:
     """Run every loader, each in its own transaction; return what each did."""
     done = [runtime.db.write(loader) for loader in LOADERS]
-    runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer))
+    runtime.sign_checkpoint()
     return done

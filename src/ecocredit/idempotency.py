@@ -24,6 +24,14 @@ from ecocredit.ledger import store
 MAX_KEY_LENGTH = 200
 
 
+def _check_key(key: str) -> None:
+    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidParameter(
+            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
+            field="Idempotency-Key",
+        )
+
+
 def run_once(
     session: Session,
     caller: Principal,
@@ -34,11 +42,7 @@ def run_once(
     """Run ``work`` (returning status and JSON body) unless ``key`` already ran it."""
     if key is None:
         return work()
-    if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidParameter(
-            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters",
-            field="Idempotency-Key",
-        )
+    _check_key(key)
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).digest()
     # Every idempotent write appends to the log, so queue behind the log's writers first: two
     # retries of one request then run one after the other, and the second finds the first.

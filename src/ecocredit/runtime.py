@@ -15,7 +15,7 @@ from ecocredit import migrate
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import SYSTEM_ACTOR, Role
 from ecocredit.db import Database
-from ecocredit.ledger import checkpoints, events, keyfile
+from ecocredit.ledger import checkpoints, events, keyfile, store
 from ecocredit.ledger import service as ledger
 from ecocredit.ledger.note import Signer
 from ecocredit.settings import Settings
@@ -28,6 +28,17 @@ class Runtime:
     settings: Settings
     db: Database
     signer: Signer
+
+    def sign_checkpoint(self, min_interval: float | None = None) -> None:
+        """Sign a checkpoint if the log has grown since the last one (see ``checkpoints.sign``).
+
+        A read transaction looks first, so an idle log never takes the writers' lock.
+        """
+        with self.db.read() as session:
+            latest = checkpoints.latest(session)
+            if latest is not None and latest.size >= store.read_head(session).size:
+                return
+        self.db.write(lambda s: checkpoints.sign(s, self.signer, min_interval=min_interval))
 
 
 @dataclass(frozen=True)

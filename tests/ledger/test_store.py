@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -168,34 +167,6 @@ def test_oversized_entry_is_refused_and_nothing_is_written(database_url: str) ->
     db.dispose()
 
 
-def test_concurrent_writers_get_gap_free_indices(database_url: str, tmp_path: Path) -> None:
-    db = Database(database_url)
-    migrate.upgrade(db)
-    firsts: list[int] = []
-    lock = threading.Lock()
-
-    def writer(worker: int) -> None:
-        for i in range(25):
-            batch = [b"w%d-%d-%d" % (worker, i, k) for k in range(worker + 1)]
-            first = db.write(lambda s, b=batch: store.append(s, b))
-            with lock:
-                firsts.append(first)
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    with db.read() as session:
-        head = store.read_head(session)
-        rows = store.read_entries(session, 0, head.size)
-    assert head.size == 25 * (1 + 2 + 3 + 4)
-    assert [i for i, _, _ in rows] == list(range(head.size))
-    assert len(set(firsts)) == len(firsts) == 100
-    assert head.root == merkle.reference_hash([e for _, e, _ in rows])
-    db.dispose()
-
-
 def _serializable(url: str) -> str:
     # SQLite transactions are always serializable; PostgreSQL is made so for every transaction,
     # as distributed PostgreSQL-compatible engines are by default.
@@ -204,24 +175,36 @@ def _serializable(url: str) -> str:
     return url + "%20-cdefault_transaction_isolation%3Dserializable"
 
 
-def test_serializable_writers_are_retried_not_failed(database_url: str) -> None:
-    db = Database(_serializable(database_url))
+@pytest.mark.parametrize("isolation", ["default", "serializable"])
+def test_concurrent_writers_get_gap_free_indices(database_url: str, isolation: str) -> None:
+    db = Database(_serializable(database_url) if isolation == "serializable" else database_url)
     migrate.upgrade(db)
+    firsts: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
 
     def writer(worker: int) -> None:
-        for i in range(20):
-            db.write(lambda s, w=worker, n=i: store.append(s, [b"w%d-%d" % (w, n)]))
+        try:
+            for i in range(20):
+                batch = [b"w%d-%d-%d" % (worker, i, k) for k in range(worker + 1)]
+                first = db.write(lambda s, b=batch: store.append(s, b))
+                with lock:
+                    firsts.append(first)
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     with db.read() as session:
         head = store.read_head(session)
         rows = store.read_entries(session, 0, head.size)
-    assert head.size == 80
-    assert [i for i, _, _ in rows] == list(range(80))
+    assert head.size == 20 * (1 + 2 + 3 + 4)
+    assert [i for i, _, _ in rows] == list(range(head.size))
+    assert len(set(firsts)) == len(firsts) == 80
     assert head.root == merkle.reference_hash([e for _, e, _ in rows])
     db.dispose()
 

@@ -9,7 +9,6 @@ import typer
 from ecocredit import console
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import SYSTEM_ACTOR, Role
-from ecocredit.ledger import checkpoints
 from ecocredit.runtime import open_runtime
 from ecocredit.settings import get_settings
 
@@ -24,7 +23,7 @@ def create(
     """Open an account and print its first API key (shown once, stored hashed)."""
     runtime = open_runtime(get_settings())
     _, key = runtime.db.write(lambda s: accounts.create_account(s, name, role, SYSTEM_ACTOR))
-    runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer))
+    runtime.sign_checkpoint()
     console.show(f"account {name} ({role}) created. Its API key, shown only this once:")
     console.raw(key + "\n")
 
@@ -34,6 +33,6 @@ def new_key(name: str) -> None:
     """Issue another API key to an account and print it (shown once)."""
     runtime = open_runtime(get_settings())
     key = runtime.db.write(lambda s: accounts.issue_key(s, name, SYSTEM_ACTOR))
-    runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer))
+    runtime.sign_checkpoint()
     console.show(f"new API key for {name}, shown only this once:")
     console.raw(key + "\n")

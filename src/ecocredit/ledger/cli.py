@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from ecocredit.errors import InvalidParameter
 from ecocredit.ledger import checkpoints, store
 from ecocredit.ledger import service as ledger
 from ecocredit.ledger.audit import AuditFailure, NotInLogYet, audit, load_state, save_state
-from ecocredit.ledger.note import NoteError, parse_verifier
+from ecocredit.ledger.note import NoteError, Verifier, parse_verifier
 from ecocredit.ledger.verify import verify_log
 from ecocredit.runtime import Runtime, open_runtime
 from ecocredit.settings import get_settings
@@ -24,10 +25,6 @@ app = typer.Typer(help="The public Merkle log.", no_args_is_help=True)
 
 def _runtime() -> Runtime:
     return open_runtime(get_settings())
-
-
-def _sign(runtime: Runtime) -> None:
-    runtime.db.write(lambda s: checkpoints.sign(s, runtime.signer))
 
 
 @app.command()
@@ -42,7 +39,7 @@ def key() -> None:
 def checkpoint() -> None:
     """Sign a checkpoint of the current log now and print the latest signed checkpoint."""
     runtime = _runtime()
-    _sign(runtime)
+    runtime.sign_checkpoint()
     with runtime.db.read() as session:
         console.raw(checkpoints.require_latest(session).note)
 
@@ -71,7 +68,7 @@ def notice(
             indices = runtime.db.write(
                 lambda s: ledger.publish_notices(s, caller, lines, str(file), advance)
             )
-        _sign(runtime)
+        runtime.sign_checkpoint()
         console.show(
             f"recorded {len(indices)} notices"
             + (f" as entries {indices[0]}..{indices[-1]}" if indices else "")
@@ -79,7 +76,7 @@ def notice(
         return
     assert text is not None
     entry = runtime.db.write(lambda s: ledger.publish_notice(s, caller, text))
-    _sign(runtime)
+    runtime.sign_checkpoint()
     console.show(f"recorded notice as entry {entry.index}")
 
 
@@ -97,6 +94,30 @@ def verify() -> None:
     )
 
 
+def _http_fetch(client: httpx.Client, url: str) -> Callable[[str], bytes]:
+    """Read paths below the log's base URL; a tile the log will not serve is a failure."""
+    base = url.rstrip("/") + "/"
+
+    def fetch(path: str) -> bytes:
+        response = client.get(base + path)
+        if response.status_code == 404 and path != "checkpoint":
+            raise AuditFailure(
+                f"the signed checkpoint covers {path}, but the log does not serve it"
+            )
+        response.raise_for_status()
+        return response.content
+
+    return fetch
+
+
+def _verifier(key: str) -> Verifier:
+    key_text = Path(key).read_text().strip() if Path(key).is_file() else key
+    try:
+        return parse_verifier(key_text)
+    except NoteError as exc:
+        raise InvalidParameter(f"--key: {exc}", field="key") from exc
+
+
 @app.command(name="audit")
 def audit_command(
     url: Annotated[str, typer.Argument(help="The log's base URL, e.g. http://127.0.0.1:8000")],
@@ -105,26 +126,11 @@ def audit_command(
     entry: Annotated[int | None, typer.Option(help="Also prove this entry included.")] = None,
 ) -> None:
     """Audit a log from outside, trusting only its public key; exit 1 if it forked or lied."""
-    key_text = Path(key).read_text().strip() if Path(key).is_file() else key
+    verifier = _verifier(key)
     try:
-        verifier = parse_verifier(key_text)
-    except NoteError as exc:
-        raise InvalidParameter(f"--key: {exc}", field="key") from exc
-    base = url.rstrip("/") + "/"
-    try:
+        previous = load_state(state)
         with httpx.Client(timeout=30, follow_redirects=True) as client:
-
-            def fetch(path: str) -> bytes:
-                response = client.get(base + path)
-                if response.status_code == 404 and path != "checkpoint":
-                    raise AuditFailure(
-                        f"the signed checkpoint covers {path}, but the log does not serve it"
-                    )
-                response.raise_for_status()
-                return response.content
-
-            previous = load_state(state)
-            result = audit(fetch, verifier, previous, entry)
+            result = audit(_http_fetch(client, url), verifier, previous, entry)
     except AuditFailure as exc:
         console.failure("AUDIT FAILED", str(exc))
         raise typer.Exit(1) from exc
@@ -134,8 +140,8 @@ def audit_command(
     except httpx.HTTPError as exc:
         console.failure("error", f"cannot read the log at {url}: {exc}")
         raise typer.Exit(2) from exc
-    cp = result.checkpoint
     save_state(state, result.state)
+    cp = result.checkpoint
     console.show(f"checkpoint verified: {cp.origin}, {cp.size} entries, root {cp.root.hex()}")
     if previous is not None:
         console.show(f"consistent with the checkpoint seen before ({previous.size} entries)")

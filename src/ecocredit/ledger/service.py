@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.errors import InvalidParameter, NotFound, PermissionDenied
-from ecocredit.ledger import events, store, tiles
+from ecocredit.ledger import events, merkle, store, tiles
 from ecocredit.ledger.events import EventType
 from ecocredit.ledger.model import LedgerEntry
 from ecocredit.ledger.tiles import TileRef
@@ -60,8 +60,7 @@ def publish_notice(session: Session, actor: Principal, text: str) -> LedgerEntry
     _require_admin(actor)
     fields = {"text": check_notice(text)}
     entry = events.encode(events.NOTICE, actor.name, fields, datetime.now(UTC))
-    index = store.append(session, [entry])
-    return read_entries(session, index, index + 1)[0]
+    return LedgerEntry(store.append(session, [entry]), entry, merkle.leaf_hash(entry))
 
 
 def publish_notices(

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, ClauseElement, Table, bindparam, select, update
+from sqlalchemy import (
+    BindParameter,
+    ClauseElement,
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -126,24 +135,20 @@ def entries_range(dialect: Dialect) -> Compiled:
     return _compile(stmt, dialect)
 
 
+def _ordered_range(value: ColumnElement[Any], key: ColumnElement[int]) -> Select[Any]:
+    return select(value).where(key >= bindparam("start"), key < bindparam("end")).order_by(key)
+
+
 @functools.lru_cache(maxsize=64)
 def leaf_range(dialect: Dialect) -> Compiled:
     """Leaf hashes of the entries ``[start, end)``, in order."""
-    c = ledger_entries.c
-    stmt = (
-        select(c.leaf_hash)
-        .where(c.idx >= bindparam("start"), c.idx < bindparam("end"))
-        .order_by(c.idx)
-    )
-    return _compile(stmt, dialect)
+    return _compile(_ordered_range(ledger_entries.c.leaf_hash, ledger_entries.c.idx), dialect)
 
 
 @functools.lru_cache(maxsize=64)
 def node_range(dialect: Dialect) -> Compiled:
     """Stored subtree hashes with ids in ``[start, end)``, in order."""
-    c = ledger_nodes.c
-    stmt = select(c.hash).where(c.id >= bindparam("start"), c.id < bindparam("end")).order_by(c.id)
-    return _compile(stmt, dialect)
+    return _compile(_ordered_range(ledger_nodes.c.hash, ledger_nodes.c.id), dialect)
 
 
 @functools.lru_cache(maxsize=512)
