@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 from sqlalchemy.schema import CreateSchema, DropSchema
 
@@ -23,6 +24,10 @@ PG_SKIP = os.environ.get(
     "ECOCREDIT_TEST_POSTGRES_URL is not set: run the tests with `make test`",
 )
 ORIGIN = "test.ecocredit.example/log"
+
+# Tests run in parallel next to a database server: timing says nothing about correctness here.
+hypothesis_settings.register_profile("ecocredit", deadline=None)
+hypothesis_settings.load_profile("ecocredit")
 
 
 def _pg_schema_url(schema: str) -> str:

@@ -7,7 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import ecocredit.accounts.tables
-import ecocredit.ledger.tables  # noqa: F401  (registers the tables)
+import ecocredit.ledger.tables
+import ecocredit.registry.tables  # noqa: F401  (registers the tables)
 from ecocredit import migrate
 from ecocredit.db import Database, metadata
 from ecocredit.errors import DatabaseNotReady

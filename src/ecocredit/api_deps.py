@@ -36,7 +36,7 @@ ReadSession = Annotated[Session, Depends(read_session)]
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
-    """Return a dependency that authenticates the caller and checks their role."""
+    """Return a dependency that authenticates the caller and checks they hold one of ``roles``."""
 
     def dependency(
         runtime: RuntimeDep,
@@ -46,12 +46,15 @@ def require(*roles: Role) -> Callable[..., Principal]:
             raise NotAuthenticated("this action needs an API key: Authorization: Bearer <key>")
         with runtime.db.read() as session:
             caller = accounts.authenticate(session, credentials.credentials)
-        if caller.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            raise PermissionDenied(f"this action needs the role {allowed}; you are {caller.role}")
+        if roles and not any(caller.has(r) for r in roles):
+            allowed = " or ".join(r.value for r in roles)
+            raise PermissionDenied(
+                f"this action needs the role {allowed}; {caller.name} has {caller.describe_roles()}"
+            )
         return caller
 
     return dependency
 
 
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Caller = Annotated[Principal, Depends(require())]  # any account; the service checks authority

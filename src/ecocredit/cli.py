@@ -19,7 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_app, name="ledger")
-app.add_typer(account_app, name="account")
+app.add_typer(account_app, name="accounts")
+app.add_typer(account_app, name="account", hidden=True)  # the name of the first release
 
 
 @app.command()

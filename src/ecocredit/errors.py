@@ -5,12 +5,15 @@
     EcocreditError                        (code)                 HTTP
     ├── InvalidInput                      invalid_input          400
     │   ├── InvalidParameter              invalid_parameter      400  names the parameter
+    │   │   └── PrecisionExceeded         precision_exceeded     400  names the precision
     │   └── EntryTooLarge                 entry_too_large        400
     ├── NotAuthenticated                  not_authenticated      401
     ├── PermissionDenied                  permission_denied      403
     ├── NotFound                          not_found              404
     ├── Conflict                          conflict               409
-    │   └── IdempotencyConflict           idempotency_conflict   409
+    │   ├── IdempotencyConflict           idempotency_conflict   409
+    │   ├── InsufficientBalance           insufficient_balance   409  names what is held
+    │   └── AlreadyIssued                 already_issued         409  double issuance
     └── SetupError                        setup_error            503  the operator must act
         ├── SigningKeyError               signing_key_error      503  names the key file
         ├── DatabaseNotReady              database_not_ready     503
@@ -58,6 +61,12 @@ class InvalidParameter(InvalidInput):
     code = "invalid_parameter"
 
 
+class PrecisionExceeded(InvalidParameter):
+    """An amount has more decimal places than its credit type's precision."""
+
+    code = "precision_exceeded"
+
+
 class EntryTooLarge(InvalidInput):
     """A ledger entry is longer than the 65,535 bytes a tlog entry bundle can carry."""
 
@@ -96,6 +105,18 @@ class IdempotencyConflict(Conflict):
     """An idempotency key was reused for a different request."""
 
     code = "idempotency_conflict"
+
+
+class InsufficientBalance(Conflict):
+    """An account tries to move, retire or cancel more than it holds in that state."""
+
+    code = "insufficient_balance"
+
+
+class AlreadyIssued(Conflict):
+    """A report or an external reference would back credits a second time."""
+
+    code = "already_issued"
 
 
 class SetupError(EcocreditError):

@@ -124,12 +124,12 @@ def test_notices_need_an_admin_key_and_change_nothing_without_one(
 def test_a_non_admin_is_refused_with_403(client: TestClient, installed: InitResult) -> None:
     from ecocredit.accounts import service as accounts
     from ecocredit.accounts.model import Role
-    from ecocredit.accounts.tables import accounts as table
+    from ecocredit.accounts.tables import account_roles as table
 
     rt = installed.runtime
-    _, key = rt.db.write(lambda s: accounts.create_account(s, "viewer", Role.ADMIN, "admin"))
+    id_, key = rt.db.write(lambda s: accounts.create_account(s, "viewer", Role.ADMIN, "admin"))
     rt.db.write(
-        lambda s: s.execute(table.update().where(table.c.name == "viewer").values(role="observer"))
+        lambda s: s.execute(table.update().where(table.c.account_id == id_).values(role="observer"))
     )
     before = client.get("/v1/ledger/entries").json()["size"]
     # A role this version does not know grants nothing.

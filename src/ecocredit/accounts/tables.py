@@ -1,4 +1,4 @@
-"""Tables of accounts, API keys (stored hashed) and idempotency keys of write requests."""
+"""Tables of accounts and their roles, API keys (stored hashed) and idempotency keys."""
 
 from __future__ import annotations
 
@@ -21,8 +21,15 @@ accounts = Table(
     metadata,
     Column("id", BigInt, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
-    Column("role", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+account_roles = Table(
+    "account_roles",
+    metadata,
+    Column("account_id", BigInt, ForeignKey("accounts.id"), primary_key=True),
+    Column("role", String(32), primary_key=True, index=True),
 )
 
 api_keys = Table(

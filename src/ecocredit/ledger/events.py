@@ -32,9 +32,9 @@ class EventType:
 EVENTS: dict[str, EventType] = {}
 
 
-def _declare(name: str, doc: str, **fields: type) -> EventType:
-    event = EventType(name, doc, fields)
-    EVENTS[name] = event
+def _declare(event_name: str, doc: str, /, **fields: type) -> EventType:
+    event = EventType(event_name, doc, fields)
+    EVENTS[event_name] = event
     return event
 
 
@@ -50,9 +50,16 @@ NOTICE = _declare(
 )
 ACCOUNT_CREATED = _declare(
     "account.created",
-    "An account was opened with a role.",
+    "An account was opened: its kind (person, organisation, programme, registry) and roles.",
     account=str,
-    role=str,
+    kind=str,
+    roles=list,
+)
+ACCOUNT_ROLES_SET = _declare(
+    "account.roles_set",
+    "An account's roles were replaced by these.",
+    account=str,
+    roles=list,
 )
 API_KEY_ISSUED = _declare(
     "account.key_issued",
@@ -99,3 +106,142 @@ def encode(event: EventType, actor: str, data: Mapping[str, Any], moment: dateti
             f"{MAX_ENTRY_BYTES}: keep large evidence off the log and record its hash"
         )
     return entry
+
+
+# The registry. Amounts and serial numbers are integers of the credit type's smallest unit
+# (grams for the tonne credit `C`); a block is [first, last] of one batch, both inclusive.
+CREDIT_TYPE_ADDED = _declare(
+    "registry.credit_type_added",
+    "A credit type: its abbreviation, name, unit and precision (decimal places of a unit).",
+    abbrev=str,
+    name=str,
+    unit=str,
+    precision=int,
+)
+CLASS_CREATED = _declare(
+    "registry.class_created",
+    "A credit class under one methodology and version, with its admin and issuers.",
+    class_id=str,
+    credit_type=str,
+    name=str,
+    methodology=str,
+    methodology_version=str,
+    admin=str,
+    issuers=list,
+)
+CLASS_ISSUERS_SET = _declare(
+    "registry.class_issuers_set",
+    "The class admin replaced the class's issuers with these.",
+    class_id=str,
+    issuers=list,
+)
+PROJECT_CREATED = _declare(
+    "registry.project_created",
+    "A project of a class: developer (its admin), ISO 3166-2 jurisdiction, location, status.",
+    project=str,
+    class_id=str,
+    name=str,
+    admin=str,
+    jurisdiction=str,
+    location=str,
+    reference_id=str,
+    status=str,
+)
+PROJECT_STATUS_SET = _declare(
+    "registry.project_status_set",
+    "A project's status changed (listed, registered, suspended, terminated), with the reason.",
+    project=str,
+    status=str,
+    reason=str,
+)
+REPORT_FILED = _declare(
+    "registry.report_filed",
+    "A verifier's report: monitoring period, verified quantity and the report's SHA-256.",
+    report=str,
+    project=str,
+    verifier=str,
+    period_start=str,
+    period_end=str,
+    verified=int,
+    document_sha256=str,
+)
+BATCH_ISSUED = _declare(
+    "registry.batch_issued",
+    "A batch issued against a report; `issued` units numbered 1..issued, the buffer block "
+    "(empty when none) withheld into the registry account. Blocks follow in credits_issued.",
+    batch=str,
+    project=str,
+    report=str,
+    issuer=str,
+    vintage_start=str,
+    vintage_end=str,
+    reference=str,
+    issued=int,
+    buffer=list,
+    recipients=int,
+)
+CREDITS_ISSUED = _declare(
+    "registry.credits_issued",
+    "Tradable blocks of a new batch, as [account, first, last]; a batch's chunks follow its "
+    "batch_issued entry in the same transaction.",
+    batch=str,
+    blocks=list,
+)
+TRANSFERRED = _declare(
+    "registry.transferred",
+    "Tradable units moved from sender to recipient: the sender's lowest serials first.",
+    batch=str,
+    sender=str,
+    recipient=str,
+    amount=int,
+    blocks=list,
+)
+TRANSFERRED_RETIRED = _declare(
+    "registry.transferred_retired",
+    "Units moved from sender to recipient and retired on receipt; this entry's index is the "
+    "retirement's id.",
+    batch=str,
+    sender=str,
+    recipient=str,
+    amount=int,
+    blocks=list,
+    beneficiary=str,
+    beneficiary_kind=str,
+    reason_code=str,
+    reason=str,
+    jurisdiction=str,
+    note=str,
+)
+RETIRED = _declare(
+    "registry.retired",
+    "A holder retired units against a claim, for a beneficiary (an account or a named "
+    "entity); final. This entry's index is the retirement's id.",
+    batch=str,
+    holder=str,
+    amount=int,
+    blocks=list,
+    beneficiary=str,
+    beneficiary_kind=str,
+    reason_code=str,
+    reason=str,
+    jurisdiction=str,
+    note=str,
+)
+CANCELLED = _declare(
+    "registry.cancelled",
+    "A holder cancelled units without a claim (moved to another registry, withdrawn); final "
+    "and never a retirement.",
+    batch=str,
+    holder=str,
+    amount=int,
+    blocks=list,
+    reason=str,
+)
+BUFFER_CANCELLED = _declare(
+    "registry.buffer_cancelled",
+    "The registry admin cancelled buffer units of a batch to cover a reversal; final.",
+    batch=str,
+    amount=int,
+    blocks=list,
+    reason=str,
+)

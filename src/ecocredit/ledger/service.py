@@ -49,9 +49,9 @@ def check_notice(text: str, where: str = "text") -> str:
 
 
 def _require_admin(actor: Principal) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.has(Role.ADMIN):
         raise PermissionDenied(
-            f"only an admin records public notices; {actor.name} is {actor.role}"
+            f"only an admin records public notices; {actor.name} has {actor.describe_roles()}"
         )
 
 

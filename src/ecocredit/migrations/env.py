@@ -3,7 +3,8 @@
 from alembic import context
 
 import ecocredit.accounts.tables
-import ecocredit.ledger.tables  # noqa: F401
+import ecocredit.ledger.tables
+import ecocredit.registry.tables  # noqa: F401
 from ecocredit.db import metadata
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""The carbon credit registry: classes, projects, reports, batches and serial-numbered holdings."""

@@ -1,0 +1,265 @@
+"""Issue a batch against a verification report, to one or very many recipients.
+
+Units are numbered 1…issued in the order the recipients are given; the buffer share, if
+any, is the last block and goes to the registry's account. One report backs one batch, and
+never more than it verified. A million-recipient payout is one transaction: the blocks go in
+with one executemany and the log gets a ``batch_issued`` entry followed by chunks of blocks.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, func, insert, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from ecocredit.accounts import service as accounts
+from ecocredit.accounts.model import Principal, Role
+from ecocredit.accounts.tables import account_roles
+from ecocredit.accounts.tables import accounts as accounts_table
+from ecocredit.errors import AlreadyIssued, InvalidParameter, LedgerCorrupt
+from ecocredit.fastsql import Compiled, compile_for, fetch
+from ecocredit.ledger import events, store
+from ecocredit.registry import amounts, blocks, ids, lookup
+from ecocredit.registry.model import BlockState, ProjectStatus
+from ecocredit.registry.ops.common import begin
+from ecocredit.registry.serials import Block
+from ecocredit.registry.tables import batches, reports
+
+CHUNK = 1000  # blocks per credits_issued entry: about 45 kB, under the 64 kB entry limit
+_NAMES_PER_QUERY = 5000
+MAX_BUFFER_SHARE = Decimal("0.5")
+
+Progress = Callable[[int], None]
+
+
+def buffer_units(recipients_total: int, share: Fraction) -> int:
+    """Units withheld so that the buffer is ``share`` of the whole batch, rounded up.
+
+    With B = ceil(R·s / (1 − s)) the buffer is never short of its share of R + B.
+    """
+    if share == 0:
+        return 0
+    return math.ceil(recipients_total * share / (1 - share))
+
+
+def check_share(text: str) -> Fraction:
+    """Parse a buffer share such as ``"0.15"`` (0 up to 0.5)."""
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError):
+        raise InvalidParameter(
+            f"buffer_share {text!r} is not a decimal such as 0.15", field="buffer_share"
+        ) from None
+    if not value.is_finite() or not 0 <= value <= MAX_BUFFER_SHARE:
+        raise InvalidParameter(
+            f"buffer_share {text} must be between 0 and {MAX_BUFFER_SHARE}",
+            field="buffer_share",
+        )
+    return Fraction(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _holders_in(dialect: Dialect, count: int) -> Compiled:
+    a = accounts_table.c
+    wanted: list[BindParameter[str]] = [bindparam(f"v{i}") for i in range(count)]
+    stmt = (
+        select(a.name, a.id)
+        .join(account_roles, account_roles.c.account_id == a.id)
+        .where(account_roles.c.role == bindparam("role"), a.name.in_(wanted))
+    )
+    return compile_for(stmt, dialect)
+
+
+def _resolve(session: Session, names: Sequence[str], progress: Progress | None) -> list[int]:
+    dialect = session.get_bind().dialect
+    found: dict[str, int] = {}
+    for start in range(0, len(names), _NAMES_PER_QUERY):
+        chunk = names[start : start + _NAMES_PER_QUERY]
+        params = {f"v{i}": n for i, n in enumerate(chunk)} | {"role": Role.HOLDER.value}
+        found.update(
+            (str(n), int(i)) for n, i in fetch(session, _holders_in(dialect, len(chunk)), **params)
+        )
+        if progress is not None:
+            progress(len(chunk) // 2)
+    if len(found) < len(names):
+        position, name = next((p, n) for p, n in enumerate(names) if n not in found)
+        # Say whether the account is unknown or just cannot hold credits.
+        lookup.holder(session, name, f"recipients[{position}]")
+    return [found[n] for n in names]
+
+
+def _parse_recipients(
+    recipients: Sequence[tuple[str, str]], precision: int
+) -> tuple[list[str], list[int]]:
+    if not recipients:
+        raise InvalidParameter("a batch needs at least one recipient", field="recipients")
+    names: list[str] = []
+    units: list[int] = []
+    seen: set[str] = set()
+    for position, item in enumerate(recipients):
+        where = f"recipients[{position}]"
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise InvalidParameter(f"{where} must be an account and an amount", field=where)
+        name, amount = item
+        accounts.check_name(name, where)
+        if name in seen:
+            raise InvalidParameter(f"{where}: account {name!r} is listed twice", field=where)
+        seen.add(name)
+        names.append(name)
+        units.append(amounts.parse_amount(amount, precision, f"{where}.amount"))
+    return names, units
+
+
+def _report(session: Session, report: str) -> dict[str, Any]:
+    ids.check(ids.REPORT, report, "report", "C01-001-R001")
+    row = session.execute(select(reports).where(reports.c.id == report)).first()
+    if row is None:
+        raise InvalidParameter(f"no verification report {report}", field="report")
+    used = session.execute(select(batches.c.denom).where(batches.c.report_id == report)).scalar()
+    if used is not None:
+        raise AlreadyIssued(f"report {report} already backs batch {used}", field="report")
+    return dict(row._mapping)
+
+
+def issue(
+    session: Session,
+    caller: Principal,
+    report: str,
+    recipients: Sequence[tuple[str, str]],
+    buffer_share: str = "0",
+    reference: str = "",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Issue a batch for ``report`` to ``recipients`` (account, decimal amount) pairs."""
+    share = check_share(buffer_share)
+    ref = ids.check_text(reference, "reference", required=False, limit=ids.MAX_REFERENCE)
+    index, now = begin(session)
+    source = _report(session, report)
+    project = lookup.project_row(session, str(source["project_id"]))
+    class_id = str(project["class_id"])
+    lookup.require_class_issuer(session, class_id, caller, "issue its credits")
+    if project["status"] != ProjectStatus.REGISTERED:
+        raise InvalidParameter(
+            f"project {project['id']} is {project['status']}; only registered projects are issued",
+            field="report",
+        )
+    precision = int(str(lookup.class_row(session, class_id)["precision"]))
+    names, units = _parse_recipients(recipients, precision)
+    if ref:
+        clash = select(batches.c.denom).where(
+            batches.c.class_id == class_id, batches.c.reference == ref
+        )
+        existing = session.execute(clash).scalar()
+        if existing is not None:
+            raise AlreadyIssued(
+                f"class {class_id} already issued {existing} with reference {ref!r}",
+                field="reference",
+            )
+    granted = sum(units)
+    withheld = buffer_units(granted, share)
+    total = granted + withheld
+    if total > int(source["verified"]):
+        verified = amounts.format_amount(int(source["verified"]), precision)
+        raise InvalidParameter(
+            f"report {report} verifies {verified}; this batch would issue "
+            f"{amounts.format_amount(total, precision)} (buffer included)",
+            field="recipients",
+        )
+    owners = _resolve(session, names, progress)
+    pool = 0
+    if withheld:
+        pool = lookup.registry_account(session)
+        index = store.read_head(session).size  # opening the pool's account may take an entry
+    denom = _denom(session, str(project["id"]), source["period_start"], source["period_end"])
+    batch_id = session.execute(
+        insert(batches)
+        .values(
+            denom=denom,
+            project_id=project["id"],
+            class_id=class_id,
+            issuer_id=caller.account_id,
+            report_id=report,
+            vintage_start=source["period_start"],
+            vintage_end=source["period_end"],
+            reference=ref or None,
+            issued=total,
+            tradable=granted,
+            retired=0,
+            cancelled=0,
+            buffer=withheld,
+            issued_at=now,
+            ledger_index=index,
+        )
+        .returning(batches.c.id)
+    ).scalar_one()
+    new_blocks, moved = _blocks(names, owners, units)
+    buffer_span: list[int] = []
+    if withheld:
+        buffer_span = [granted + 1, total]
+        new_blocks.append(Block(granted + 1, total, pool, BlockState.BUFFER))
+    blocks.insert(session, int(batch_id), new_blocks)
+    header = {
+        "batch": denom,
+        "project": str(project["id"]),
+        "report": report,
+        "issuer": caller.name,
+        "vintage_start": _iso(source["period_start"]),
+        "vintage_end": _iso(source["period_end"]),
+        "reference": ref,
+        "issued": total,
+        "buffer": buffer_span,
+        "recipients": len(names),
+    }
+    entries = [events.encode(events.BATCH_ISSUED, caller.name, header, now)]
+    for start in range(0, len(moved), CHUNK):
+        chunk = {"batch": denom, "blocks": moved[start : start + CHUNK]}
+        entries.append(events.encode(events.CREDITS_ISSUED, caller.name, chunk, now))
+        if progress is not None:
+            progress(len(chunk["blocks"]) // 2)
+    first = store.append(session, entries)
+    if first != index:
+        raise LedgerCorrupt(f"batch {denom} landed at entry {first}, not {index}", index=first)
+    return {
+        "batch": denom,
+        "issued": amounts.format_amount(total, precision),
+        "tradable": amounts.format_amount(granted, precision),
+        "buffer": amounts.format_amount(withheld, precision),
+        "recipients": len(names),
+        "blocks": moved,
+        "buffer_block": buffer_span,
+        "ledger_index": first,
+        "entries": len(entries),
+    }
+
+
+def _blocks(
+    names: Sequence[str], owners: Sequence[int], units: Sequence[int]
+) -> tuple[list[Block], list[list[Any]]]:
+    new: list[Block] = []
+    moved: list[list[Any]] = []
+    first = 1
+    for name, owner, amount in zip(names, owners, units, strict=True):
+        last = first + amount - 1
+        new.append(Block(first, last, owner, BlockState.TRADABLE))
+        moved.append([name, first, last])
+        first = last + 1
+    return new, moved
+
+
+def _denom(session: Session, project: str, start: date, end: date) -> str:
+    count = session.execute(
+        select(func.count()).select_from(batches).where(batches.c.project_id == project)
+    ).scalar_one()
+    return ids.batch_id(project, start, end, int(count) + 1)
+
+
+def _iso(value: date | datetime | str) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]

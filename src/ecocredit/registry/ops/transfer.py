@@ -1,0 +1,61 @@
+"""Transfer tradable credits to another holder, optionally retiring them on receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ecocredit.accounts.model import Principal
+from ecocredit.errors import InvalidParameter
+from ecocredit.ledger import events
+from ecocredit.registry import amounts, blocks, lookup, serials
+from ecocredit.registry.model import BlockState, RetirementRequest
+from ecocredit.registry.ops import moving, retirements
+from ecocredit.registry.ops.common import append, begin
+
+
+def transfer(
+    session: Session,
+    caller: Principal,
+    batch: str,
+    recipient: str,
+    amount: str,
+    retire: RetirementRequest | None = None,
+) -> dict[str, Any]:
+    """Move ``amount`` of the caller's tradable credits of ``batch`` to ``recipient``."""
+    lookup.require_holder(caller)
+    if recipient == caller.name:
+        raise InvalidParameter("sender and recipient are the same account", field="recipient")
+    if retire is not None:
+        retirements.check_request(retire)
+    index, now = begin(session)
+    ref = lookup.batch(session, batch)
+    units = amounts.parse_amount(amount, ref.precision)
+    to = lookup.holder(session, recipient, "recipient")
+    source, taken = moving.take(
+        session, ref, (caller.account_id, caller.name), BlockState.TRADABLE, units
+    )
+    data: dict[str, Any] = {
+        "batch": batch,
+        "sender": caller.name,
+        "recipient": recipient,
+        "amount": units,
+        "blocks": serials.pairs(taken),
+    }
+    if retire is None:
+        blocks.move(session, ref.id, source, taken, (to, BlockState.TRADABLE, None))
+        append(session, events.TRANSFERRED, caller.name, data, now, index)
+        return {**moving.result(ref, units, taken, index), "recipient": recipient}
+    found = retirements.claim(session, retire, recipient)
+    blocks.move(session, ref.id, source, taken, (to, BlockState.RETIRED, index))
+    blocks.shift_supply(session, ref.id, "tradable", "retired", units)
+    retirements.record(session, index, ref.id, to, units, found, "transfer", now)
+    data.update(found.event_fields())
+    append(session, events.TRANSFERRED_RETIRED, caller.name, data, now, index)
+    return {
+        **moving.result(ref, units, taken, index),
+        "recipient": recipient,
+        "retirement": index,
+        **found.event_fields(),
+    }
