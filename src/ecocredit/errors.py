@@ -17,7 +17,8 @@
     └── SetupError                        setup_error            503  the operator must act
         ├── SigningKeyError               signing_key_error      503  names the key file
         ├── DatabaseNotReady              database_not_ready     503
-        └── LedgerCorrupt                 ledger_corrupt         503  names the first bad index
+        ├── LedgerCorrupt                 ledger_corrupt         503  names the first bad index
+        └── ReplayMismatch                replay_mismatch        503  names the first difference
 
 Code below the API raises these; ``app.py`` maps ``status`` to the HTTP response in one
 handler and the CLI prints the message and exits non-zero. Nothing below the API raises HTTP
@@ -147,3 +148,9 @@ class LedgerCorrupt(SetupError):
         """Keep the first leaf index found bad, where there is one."""
         super().__init__(message)
         self.index = index
+
+
+class ReplayMismatch(SetupError):
+    """The registry's tables differ from what replaying the log gives, or the log breaks a rule."""
+
+    code = "replay_mismatch"

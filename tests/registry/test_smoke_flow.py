@@ -20,3 +20,13 @@ def test_issue_transfer_retire_cancel(reg: Registry) -> None:
         "bob", registry.transfer, reg.batch, "carol", "1", RetirementRequest("CN-GD", "neutrality")
     )
     assert out["retirement"] == out["ledger_index"]
+
+
+def test_replay_matches_after_every_kind_of_operation(reg: Registry) -> None:
+    from ecocredit.registry import audit
+
+    test_issue_transfer_retire_cancel(reg)
+    with reg.runtime.db.read() as session:
+        report = audit.replay_check(session)
+    assert report.batches == 1
+    assert report.blocks >= 5

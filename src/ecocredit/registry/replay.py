@@ -1,0 +1,288 @@
+"""Replay: rebuild the registry's supply and serial blocks from the log entries alone.
+
+This module is pure: it reads entry bytes (from the database, from tiles fetched over HTTP,
+from a file) and applies each registry event with the same serial rules the service uses
+(:mod:`ecocredit.registry.serials`). It does not trust an event's own account of what it
+moved: it takes the units itself and refuses an event whose blocks differ, whose sender did
+not hold them, or that would break conservation. So supply per batch computed here is a
+proof, from the public log alone, that every issued unit is accounted for exactly once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecocredit.registry import serials
+from ecocredit.registry.model import BlockState, Span, Supply
+from ecocredit.registry.serials import Block
+
+REGISTRY_ACCOUNT = "registry"
+
+
+class ReplayError(Exception):
+    """An entry the registry's rules do not allow: the log itself is inconsistent."""
+
+    def __init__(self, index: int, message: str) -> None:
+        """Keep the index of the offending entry."""
+        super().__init__(f"entry {index}: {message}")
+        self.index = index
+
+
+@dataclass
+class BatchBlocks:
+    """The blocks of one batch, indexed by first serial and by (owner, state)."""
+
+    denom: str
+    issued: int
+    report: str
+    precision: int
+    granted: int = 0  # tradable units issued so far by credits_issued chunks
+    expected: int = 0  # tradable units the batch_issued entry announced
+    supply: dict[str, int] = field(default_factory=dict)
+    by_first: dict[int, Block] = field(default_factory=dict)
+    firsts: list[int] = field(default_factory=list)
+    owned: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+
+    def add(self, block: Block) -> None:
+        """Insert a block."""
+        self.by_first[block.first] = block
+        bisect.insort(self.firsts, block.first)
+        bisect.insort(self.owned.setdefault((block.owner, block.state), []), block.first)
+
+    def remove(self, first: int) -> Block:
+        """Remove and return the block starting at ``first``."""
+        block = self.by_first.pop(first)
+        self.firsts.pop(bisect.bisect_left(self.firsts, first))
+        mine = self.owned[(block.owner, block.state)]
+        mine.pop(bisect.bisect_left(mine, first))
+        return block
+
+    def spans_of(self, owner: int, state: str) -> list[Span]:
+        """The spans ``owner`` holds in ``state``, in serial order."""
+        return [self.by_first[f].span for f in self.owned.get((owner, state), [])]
+
+    def left_of(self, first: int) -> Block | None:
+        """The block just before serial ``first``."""
+        at = bisect.bisect_left(self.firsts, first)
+        return self.by_first[self.firsts[at - 1]] if at else None
+
+    def move(self, taken: list[Span], target: tuple[int, str, int | None]) -> None:
+        """Move spans (heads of their blocks) to ``target`` (owner, state, op)."""
+        for span in taken:
+            block = self.remove(self._block_at(span.first).first)
+            if span.last < block.last:
+                self.add(Block(span.last + 1, block.last, block.owner, block.state, block.op))
+        for span in taken:
+            right = self.by_first.get(span.last + 1)
+            placed = serials.place(span, *target, self.left_of(span.first), right)
+            if placed.absorbed_right is not None:
+                self.remove(placed.absorbed_right)
+            if placed.absorbs_left:
+                self.remove(placed.block.first)
+            self.add(placed.block)
+
+    def _block_at(self, first: int) -> Block:
+        return self.by_first[first]
+
+    def blocks(self) -> Iterator[Block]:
+        """Every block, in serial order."""
+        return (self.by_first[f] for f in self.firsts)
+
+
+@dataclass(frozen=True)
+class RetirementSeen:
+    """A retirement as the log records it."""
+
+    index: int
+    batch: str
+    holder: str
+    amount: int
+    beneficiary: str
+
+
+class Replay:
+    """The registry state the log entries so far produce."""
+
+    def __init__(self) -> None:
+        """Start from the empty log."""
+        self.size = 0
+        self.names: list[str] = []
+        self.ids: dict[str, int] = {}
+        self.precision: dict[str, int] = {}  # credit type, class and project → precision
+        self.reports: dict[str, int] = {}
+        self.used_reports: set[str] = set()
+        self.batches: dict[str, BatchBlocks] = {}
+        self.retirements: list[RetirementSeen] = []
+        self._open: BatchBlocks | None = None
+
+    def feed(self, index: int, entry: bytes) -> None:
+        """Apply one entry (entries must come in index order)."""
+        if index != self.size:
+            raise ReplayError(index, f"expected entry {self.size} next")
+        try:
+            body = json.loads(entry)
+            kind, actor, data = body["type"], body["actor"], body["data"]
+        except (ValueError, KeyError, TypeError):
+            raise ReplayError(index, "not a ledger entry of this platform") from None
+        if self._open is not None and kind != "registry.credits_issued":
+            raise ReplayError(index, f"batch {self._open.denom} was not fully issued")
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            try:
+                handler(self, index, actor, data)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ReplayError(index, f"{kind} has a malformed payload ({exc})") from None
+        self.size += 1
+
+    def finish(self) -> None:
+        """Check the log does not end in the middle of an issuance."""
+        if self._open is not None:
+            raise ReplayError(self.size, f"batch {self._open.denom} was not fully issued")
+
+    def supply(self) -> dict[str, Supply]:
+        """Supply of every batch."""
+        return {d: _supply(b) for d, b in self.batches.items()}
+
+    def owner(self, name: str) -> int:
+        """The replay's number for an account name."""
+        if name not in self.ids:
+            self.ids[name] = len(self.names)
+            self.names.append(name)
+        return self.ids[name]
+
+    def _batch(self, index: int, denom: str) -> BatchBlocks:
+        if denom not in self.batches:
+            raise ReplayError(index, f"batch {denom} was never issued")
+        return self.batches[denom]
+
+
+def _supply(batch: BatchBlocks) -> Supply:
+    s = batch.supply
+    return Supply(
+        batch.issued,
+        s.get(BlockState.TRADABLE, 0),
+        s.get(BlockState.RETIRED, 0),
+        s.get(BlockState.CANCELLED, 0),
+        s.get(BlockState.BUFFER, 0),
+    )
+
+
+def _credit_type(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    replay.precision[str(data["abbrev"])] = int(data["precision"])
+
+
+def _class(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    replay.precision[str(data["class_id"])] = replay.precision[str(data["credit_type"])]
+
+
+def _project(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    replay.precision[str(data["project"])] = replay.precision[str(data["class_id"])]
+
+
+def _report(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    replay.reports[str(data["report"])] = int(data["verified"])
+
+
+def _batch_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    denom, report, issued = str(data["batch"]), str(data["report"]), int(data["issued"])
+    if denom in replay.batches:
+        raise ReplayError(index, f"batch {denom} is issued a second time")
+    if report in replay.used_reports:
+        raise ReplayError(index, f"report {report} backs a second batch")
+    if issued > replay.reports.get(report, -1):
+        raise ReplayError(index, f"batch {denom} issues more than report {report} verified")
+    replay.used_reports.add(report)
+    batch = BatchBlocks(denom, issued, report, replay.precision[str(data["project"])])
+    buffer = data["buffer"]
+    batch.expected = issued
+    if buffer:
+        first, last = int(buffer[0]), int(buffer[1])
+        if last != issued or first < 1 or first > last:
+            raise ReplayError(index, f"buffer block {first}-{last} is not the end of the batch")
+        batch.add(Block(first, last, replay.owner(REGISTRY_ACCOUNT), BlockState.BUFFER))
+        batch.supply[BlockState.BUFFER] = last - first + 1
+        batch.expected = first - 1
+    replay.batches[denom] = batch
+    replay._open = batch if batch.expected > 0 else None
+
+
+def _credits_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    batch = replay._open
+    if batch is None or batch.denom != data["batch"]:
+        raise ReplayError(index, f"credits of {data['batch']} outside its issuance")
+    for name, first, last in data["blocks"]:
+        if int(first) != batch.granted + 1 or int(last) < int(first):
+            raise ReplayError(index, f"block {first}-{last} does not follow {batch.granted}")
+        if int(last) > batch.expected:
+            raise ReplayError(index, f"block {first}-{last} runs past the tradable units")
+        batch.add(Block(int(first), int(last), replay.owner(str(name)), BlockState.TRADABLE))
+        batch.granted = int(last)
+    batch.supply[BlockState.TRADABLE] = batch.granted
+    if batch.granted == batch.expected:
+        replay._open = None
+
+
+def _take(
+    replay: Replay, index: int, data: dict[str, Any], holder: str, state: str
+) -> tuple[BatchBlocks, list[Span]]:
+    batch = replay._batch(index, str(data["batch"]))
+    amount = int(data["amount"])
+    if amount <= 0:
+        raise ReplayError(index, f"amount {amount} is not positive")
+    taken = serials.take(batch.spans_of(replay.owner(holder), state), amount)
+    if taken is None:
+        raise ReplayError(index, f"{holder} does not hold {amount} {state} units of {batch.denom}")
+    if serials.pairs(taken) != [[int(pair[0]), int(pair[1])] for pair in data["blocks"]]:
+        raise ReplayError(index, f"the entry's blocks are not the ones {holder} holds first")
+    return batch, taken
+
+
+def _shift(batch: BatchBlocks, source: str, target: str, amount: int) -> None:
+    batch.supply[source] = batch.supply.get(source, 0) - amount
+    batch.supply[target] = batch.supply.get(target, 0) + amount
+
+
+def _transferred(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    sender, recipient = str(data["sender"]), str(data["recipient"])
+    if sender == recipient:
+        raise ReplayError(index, "sender and recipient are the same")
+    batch, taken = _take(replay, index, data, sender, BlockState.TRADABLE)
+    batch.move(taken, (replay.owner(recipient), BlockState.TRADABLE, None))
+
+
+def _final(state: str, holder_field: str | None, via_retire: bool) -> Any:
+    def apply(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+        holder = REGISTRY_ACCOUNT if holder_field is None else str(data[holder_field])
+        source = BlockState.BUFFER if holder_field is None else BlockState.TRADABLE
+        owner = str(data.get("recipient", holder))
+        if holder_field == "sender" and holder == owner:
+            raise ReplayError(index, "sender and recipient are the same")
+        batch, taken = _take(replay, index, data, holder, source)
+        batch.move(taken, (replay.owner(owner), state, index))
+        _shift(batch, source, state, int(data["amount"]))
+        if via_retire:
+            seen = RetirementSeen(
+                index, batch.denom, owner, int(data["amount"]), str(data["beneficiary"])
+            )
+            replay.retirements.append(seen)
+
+    return apply
+
+
+_HANDLERS: dict[str, Any] = {
+    "registry.credit_type_added": _credit_type,
+    "registry.class_created": _class,
+    "registry.project_created": _project,
+    "registry.report_filed": _report,
+    "registry.batch_issued": _batch_issued,
+    "registry.credits_issued": _credits_issued,
+    "registry.transferred": _transferred,
+    "registry.transferred_retired": _final(BlockState.RETIRED, "sender", True),
+    "registry.retired": _final(BlockState.RETIRED, "holder", True),
+    "registry.cancelled": _final(BlockState.CANCELLED, "holder", False),
+    "registry.buffer_cancelled": _final(BlockState.CANCELLED, None, False),
+}
