@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Table
+from sqlalchemy import ClauseElement, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -40,45 +40,79 @@ def compile_for(stmt: ClauseElement, dialect: Dialect) -> Compiled:
     return Compiled(str(compiled), order)
 
 
-def fetch(session: Session, statement: Compiled, **params: Any) -> list[tuple[Any, ...]]:
-    """Run a query in the session's transaction and return its rows as plain tuples."""
-    conn = session.connection()
-    dbapi_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.cursor()
+@dataclass(frozen=True)
+class _Link:
+    """The transaction's connection, its driver connection and the driver's error class."""
+
+    transaction: object
+    conn: Connection
+    raw: Any
+    error: type[Exception]
+
+
+_LINK = "ecocredit.fastsql.link"
+
+
+def _link(session: Session) -> _Link:
+    # Looking the connection up through the session costs more than a small statement, so
+    # it is looked up once per transaction and kept in the session's info.
+    transaction = session.get_transaction()
+    link: _Link | None = session.info.get(_LINK)
+    if link is None or link.transaction is not transaction or transaction is None:
+        conn = session.connection()
+        link = _Link(
+            session.get_transaction(),
+            conn,
+            conn.connection.dbapi_connection,
+            conn.dialect.loaded_dbapi.Error,
+        )
+        session.info[_LINK] = link
+    return link
+
+
+def _run(
+    session: Session, sql: str, params: Any, *, many: bool = False, rows: bool = False
+) -> list[tuple[Any, ...]]:
+    link = _link(session)
+    cursor = link.raw.cursor()
     try:
-        cursor.execute(statement.sql, statement.args(params))
-        return list(cursor.fetchall())
-    except dbapi_error as exc:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return list(cursor.fetchall()) if rows else []
+    except link.error as exc:
         # Translate at this boundary as SQLAlchemy would, so that callers retry serialization
         # failures and the API answers 503, not 500.
-        invalidated = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        dialect = link.conn.dialect
+        invalidated = dialect.is_disconnect(exc, link.raw, cursor)  # type: ignore[arg-type]
         raise DBAPIError.instance(
-            statement.sql,
-            params,
-            exc,
-            dbapi_error,
-            connection_invalidated=invalidated,
-            dialect=conn.dialect,
+            sql, params, exc, link.error, connection_invalidated=invalidated, dialect=dialect
         ) from exc
     finally:
         cursor.close()
 
 
+def fetch(session: Session, statement: Compiled, **params: Any) -> list[tuple[Any, ...]]:
+    """Run a query in the session's transaction and return its rows as plain tuples."""
+    return _run(session, statement.sql, statement.args(params), rows=True)
+
+
 def execute(session: Session, statement: Compiled, **params: Any) -> None:
     """Run a statement that returns no rows in the session's transaction."""
-    session.connection().exec_driver_sql(statement.sql, statement.args(params))
+    _run(session, statement.sql, statement.args(params))
 
 
 def insert_many(session: Session, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert rows (tuples in the table's column order) with one executemany."""
-    conn = session.connection()
-    statement = insert_into(table, conn.dialect)
+    statement = insert_into(table, _link(session).conn.dialect)
     if statement.order is None:
         names = [c.name for c in table.columns]
         params: list[Any] = [dict(zip(names, row, strict=True)) for row in rows]
     else:
         params = list(rows)
-    conn.exec_driver_sql(statement.sql, params)
+    if params:
+        _run(session, statement.sql, params, many=True)
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecocredit.errors import EntryTooLarge, InvalidParameter
 from ecocredit.ledger import events
@@ -49,3 +52,31 @@ def test_every_event_is_declared_once_with_a_description() -> None:
     )
     assert all(name == event.name for name, event in events.EVENTS.items())
     assert all(e.doc and e.fields for e in events.EVENTS.values())
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(st.characters(codec="utf-8", exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=8), _json_values))
+def test_the_fast_encoder_writes_exactly_the_rfc8785_bytes(body: dict[str, object]) -> None:
+    assert events.canonical(body) == rfc8785.dumps(body)
+
+
+def test_control_characters_and_non_ascii_text_are_escaped_as_rfc8785_says() -> None:
+    body = {"b": '\x00\x1f\x7f\u2028\b\t\n\f\r"\\é€😀', "a": [1, -5, 2**53 - 1, True, None]}
+    assert events.canonical(body) == rfc8785.dumps(body)
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="canonicalised"):
+        events.encode(events.NOTICE, "admin", {"text": "a\ud800b"}, MOMENT)
