@@ -13,16 +13,20 @@ transaction that loses a serialization race is retried whole.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from ecocredit.errors import DatabaseNotReady
+
+if TYPE_CHECKING:
+    from ecocredit.batching import WriteBatcher
 
 T = TypeVar("T")
 
@@ -73,7 +77,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(url)
 
 
-def _is_retryable(exc: DBAPIError) -> bool:
+def is_retryable(exc: DBAPIError) -> bool:
+    """Whether a database error means: run the whole transaction again."""
     if exc.connection_invalidated:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
@@ -95,6 +100,8 @@ class Database:
         if not url.startswith("sqlite"):
             options["isolation_level"] = "REPEATABLE READ"
         self._reader = self.engine.execution_options(**options)
+        self._batcher: WriteBatcher | None = None
+        self._batcher_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,7 +115,7 @@ class Database:
                 with Session(self.engine) as session, session.begin():
                     return work(session)
             except DBAPIError as exc:
-                if attempt == _RETRIES - 1 or not _is_retryable(exc):
+                if attempt == _RETRIES - 1 or not is_retryable(exc):
                     raise
                 # Jittered backoff, so that writers that collided do not collide again.
                 time.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))  # noqa: S311
@@ -120,8 +127,25 @@ class Database:
         with Session(self._reader) as session, session.begin():
             yield session
 
+    def submit(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` like :meth:`write`, committed together with concurrent submissions.
+
+        The API's writes come here, so that concurrent requests share commits (see
+        :mod:`ecocredit.batching`); a command line tool with one operation uses ``write``.
+        """
+        with self._batcher_lock:
+            if self._batcher is None:
+                from ecocredit.batching import WriteBatcher
+
+                self._batcher = WriteBatcher(self.write)
+        return self._batcher.submit(work)
+
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the group-commit worker and close every pooled connection."""
+        with self._batcher_lock:
+            if self._batcher is not None:
+                self._batcher.close()
+                self._batcher = None
         self.engine.dispose()
 
     def check_ready(self) -> None:

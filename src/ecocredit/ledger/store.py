@@ -41,15 +41,70 @@ class Head:
     frontier: tuple[bytes, ...]
 
 
+_HEAD = "ecocredit.ledger.head"  # session.info: (transaction, head, written to the row?)
+_DEFER = "ecocredit.ledger.defer"
+
+
 def read_head(session: Session, *, lock: bool = False) -> Head:
-    """Return the head; with ``lock``, hold it until the transaction ends (writers queue here)."""
+    """Return the head; with ``lock``, hold it until the transaction ends (writers queue here).
+
+    Once locked, the head changes only through :func:`append` in this transaction, so it is
+    kept in the session and not read again until the transaction ends.
+    """
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is session.get_transaction():
+        head: Head = cached[1]
+        return head
     rows = sql.fetch(session, sql.head(session.get_bind().dialect, lock), head_id=sql.HEAD_ID)
     if not rows:
         raise DatabaseNotReady("the log head is missing: run `ecocredit init`")
     size, root, frontier = rows[0]
     blob = as_bytes(frontier)
     hashes = tuple(blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE))
-    return Head(int(size), as_bytes(root), hashes)
+    head = Head(int(size), as_bytes(root), hashes)
+    if lock:
+        session.info[_HEAD] = (session.get_transaction(), head, True)
+    return head
+
+
+def defer_head_writes(session: Session) -> None:
+    """Keep the head in memory for the rest of the transaction; :func:`flush_head` writes it.
+
+    Group commit runs many operations in one transaction: writing the one head row after
+    each would leave a chain of dead row versions that every later write walks.
+    """
+    read_head(session, lock=True)
+    session.info[_DEFER] = session.get_transaction()
+
+
+def snapshot_head(session: Session) -> object:
+    """The transaction's head as it stands, to restore if a savepoint is rolled back."""
+    return session.info.get(_HEAD)
+
+
+def restore_head(session: Session, snapshot: object) -> None:
+    """Put back a head taken by :func:`snapshot_head`."""
+    session.info[_HEAD] = snapshot
+
+
+def flush_head(session: Session) -> None:
+    """Write a deferred head to its row."""
+    cached = session.info.get(_HEAD)
+    if cached is None or cached[0] is not session.get_transaction() or cached[2]:
+        return
+    _write_head(session, cached[1])
+    session.info[_HEAD] = (cached[0], cached[1], True)
+
+
+def _write_head(session: Session, head: Head) -> None:
+    sql.execute(
+        session,
+        sql.update_head(session.get_bind().dialect),
+        head_id=sql.HEAD_ID,
+        new_size=head.size,
+        new_root=head.root,
+        new_frontier=b"".join(head.frontier),
+    )
 
 
 def append(session: Session, entries: Sequence[bytes]) -> int:
@@ -80,14 +135,12 @@ def append(session: Session, entries: Sequence[bytes]) -> int:
                 for i, h in enumerate(run.hashes)
             ),
         )
-    sql.execute(
-        session,
-        sql.update_head(session.get_bind().dialect),
-        head_id=sql.HEAD_ID,
-        new_size=size,
-        new_root=merkle.fold(frontier),
-        new_frontier=b"".join(frontier),
-    )
+    new = Head(size, merkle.fold(frontier), tuple(frontier))
+    transaction = session.get_transaction()
+    deferred = session.info.get(_DEFER) is transaction
+    if not deferred:
+        _write_head(session, new)
+    session.info[_HEAD] = (transaction, new, not deferred)
     return head.size
 
 

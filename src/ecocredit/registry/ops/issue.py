@@ -177,7 +177,7 @@ def issue(
     pool = 0
     if withheld:
         pool = lookup.registry_account(session)
-        index = store.read_head(session).size  # opening the pool's account may take an entry
+        index = store.read_head(session, lock=True).size  # opening the pool's account took one
     denom = _denom(session, str(project["id"]), source["period_start"], source["period_end"])
     batch_id = session.execute(
         insert(batches)
