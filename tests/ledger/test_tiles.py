@@ -41,6 +41,8 @@ def test_paths_round_trip() -> None:
         "9/000",
         "0/067/x001",
         "entries/067.p",
+        "0/\u0661\u0662\u0663",  # Arabic-Indic digits, which int() would read as 123
+        "0/067\n",
     ],
 )
 def test_non_canonical_paths_are_refused(path: str) -> None:

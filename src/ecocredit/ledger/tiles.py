@@ -24,7 +24,7 @@ from ecocredit.ledger.merkle import HASH_SIZE, Range
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 MAX_TILE_LEVEL = 7  # 8 * 7 = 56 tree levels: far beyond any log this platform can hold
-_GROUP = re.compile(r"^x?\d{3}$")
+_GROUP = re.compile(r"x?[0-9]{3}")  # ASCII digits only: int() would read others
 
 
 class TilePathError(ValueError):
@@ -82,7 +82,7 @@ def parse_tile_path(path: str) -> TileRef:
             raise TilePathError(f"partial width {width} is not between 1 and 255")
         rest = [*rest[:-2], rest[-2][:-2]]
     if (
-        not all(_GROUP.match(g) for g in rest)
+        not all(_GROUP.fullmatch(g) for g in rest)
         or any(g.startswith("x") for g in rest[-1:])
         or any(not g.startswith("x") for g in rest[:-1])
     ):

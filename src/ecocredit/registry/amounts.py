@@ -11,14 +11,15 @@ import re
 from ecocredit.errors import InvalidParameter, PrecisionExceeded
 
 MAX_UNITS = 2**53 - 1  # every amount and serial stays exact in any JSON reader
-_DECIMAL = re.compile(r"^(\d{1,19})(?:\.(\d+))?$")
+# ASCII digits only, and fullmatch: "$" would let a trailing newline through.
+_DECIMAL = re.compile(r"([0-9]{1,19})(?:\.([0-9]+))?")
 
 
 def parse_amount(text: str, precision: int, field: str = "amount", *, zero: bool = False) -> int:
     """Return ``text`` (a plain decimal such as ``"1.5"``) in smallest units."""
     if not isinstance(text, str):
         raise InvalidParameter(f'{field} must be a decimal string such as "1.5"', field=field)
-    match = _DECIMAL.match(text.strip())
+    match = _DECIMAL.fullmatch(text.strip())
     if match is None:
         raise InvalidParameter(
             f'{field} {text!r} is not a plain decimal number such as "1.5"', field=field

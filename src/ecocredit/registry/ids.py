@@ -45,7 +45,7 @@ def report_id(project: str, sequence: int) -> str:
 
 def check(pattern: re.Pattern[str], value: object, field: str, example: str) -> str:
     """Return ``value`` if it matches ``pattern``; otherwise say what was expected."""
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise InvalidParameter(f"{field} {value!r} is not of the form {example}", field=field)
     return value
 
@@ -74,7 +74,7 @@ def check_date(value: object, field: str) -> date:
     """Parse an ISO date ``YYYY-MM-DD``."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise InvalidParameter(f"{field} {value!r} is not a date YYYY-MM-DD", field=field)
     try:
         return date.fromisoformat(value)

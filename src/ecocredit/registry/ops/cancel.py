@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
-from ecocredit.ledger import events
+from ecocredit.ledger import events, store
 from ecocredit.registry import amounts, blocks, ids, lookup, serials
 from ecocredit.registry.model import BlockState
 from ecocredit.registry.ops import moving
@@ -27,10 +27,10 @@ def cancel(
     lookup.require_holder(caller)
     text = ids.check_text(reason, "reason", required=True)
     index, now = begin(session)
-    ref = lookup.batch(session, batch)
+    held = lookup.holding(session, batch, caller.account_id, BlockState.TRADABLE)
+    ref, source = held.batch, held.source
     units = amounts.parse_amount(amount, ref.precision)
-    owner = (caller.account_id, caller.name)
-    source, taken = moving.take(session, ref, owner, BlockState.TRADABLE, units)
+    taken = moving.take(ref, source, caller.name, BlockState.TRADABLE, units)
     blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.CANCELLED, index))
     blocks.shift_supply(session, ref.id, "tradable", "cancelled", units)
     _record(session, index, ref.id, caller.account_id, units, "holder", text, now)
@@ -52,10 +52,12 @@ def cancel_buffer(
     lookup.require_admin(caller, "cancel buffer credits")
     text = ids.check_text(reason, "reason", required=True)
     index, now = begin(session)
-    ref = lookup.batch(session, batch)
-    units = amounts.parse_amount(amount, ref.precision)
     pool = lookup.registry_account(session)
-    source, taken = moving.take(session, ref, (pool, "the buffer pool"), BlockState.BUFFER, units)
+    index = store.read_head(session, lock=True).size  # opening the pool's account takes one
+    held = lookup.holding(session, batch, pool, BlockState.BUFFER)
+    ref, source = held.batch, held.source
+    units = amounts.parse_amount(amount, ref.precision)
+    taken = moving.take(ref, source, "the buffer pool", BlockState.BUFFER, units)
     blocks.move(session, ref.id, source, taken, (pool, BlockState.CANCELLED, index))
     blocks.shift_supply(session, ref.id, "buffer", "cancelled", units)
     _record(session, index, ref.id, pool, units, "reversal", text, now)

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from ecocredit.errors import InsufficientBalance
-from ecocredit.registry import amounts, blocks, serials
+from ecocredit.registry import amounts, serials
 from ecocredit.registry.lookup import BatchRef
 from ecocredit.registry.model import Span
 
 
-def take(
-    session: Session, batch: BatchRef, owner: tuple[int, str], state: str, units: int
-) -> tuple[list[Span], list[Span]]:
-    """Return the owner's blocks in ``state`` and the spans ``units`` take from them.
+def take(batch: BatchRef, source: list[Span], owner: str, state: str, units: int) -> list[Span]:
+    """Return the spans ``units`` take from the owner's ``source`` blocks in ``state``.
 
     Raises :class:`InsufficientBalance` saying what the owner holds when it is not enough.
     """
-    source = blocks.owned(session, batch.id, owner[0], state)
     taken = serials.take(source, units)
     if taken is None:
         have = amounts.format_amount(serials.held(source), batch.precision)
         want = amounts.format_amount(units, batch.precision)
         raise InsufficientBalance(
-            f"{owner[1]} holds {have} {state} credits of {batch.denom}; {want} were asked",
+            f"{owner} holds {have} {state} credits of {batch.denom}; {want} were asked",
             field="amount",
         )
-    return source, taken
+    return taken
 
 
 def result(batch: BatchRef, units: int, taken: list[Span], index: int) -> dict[str, object]:

@@ -34,7 +34,7 @@ def file_report(
 ) -> dict[str, Any]:
     """File the next report of a project (``C01-001-R001`` …); ``verified`` is a decimal."""
     start, end = ids.check_period(period_start, period_end, ("period_start", "period_end"))
-    if not isinstance(document_sha256, str) or not _SHA256.match(document_sha256):
+    if not isinstance(document_sha256, str) or not _SHA256.fullmatch(document_sha256):
         raise InvalidParameter(
             "document_sha256 must be 64 lowercase hex digits (the SHA-256 of the report)",
             field="document_sha256",

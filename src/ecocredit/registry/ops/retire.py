@@ -21,12 +21,12 @@ def retire(
     lookup.require_holder(caller)
     retirements.check_request(request)
     index, now = begin(session)
-    ref = lookup.batch(session, batch)
+    held = lookup.holding(session, batch, caller.account_id, BlockState.TRADABLE)
+    ref = held.batch
     units = amounts.parse_amount(amount, ref.precision)
-    owner = (caller.account_id, caller.name)
-    source, taken = moving.take(session, ref, owner, BlockState.TRADABLE, units)
+    taken = moving.take(ref, held.source, caller.name, BlockState.TRADABLE, units)
     found = retirements.claim(session, request, caller.name)
-    blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.RETIRED, index))
+    blocks.move(session, ref.id, held.source, taken, (caller.account_id, BlockState.RETIRED, index))
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
     retirements.record(session, index, ref.id, caller.account_id, units, found, "retire", now)
     data = {

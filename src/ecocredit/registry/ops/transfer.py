@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
-from ecocredit.errors import InvalidParameter
+from ecocredit.errors import InvalidParameter, NotFound
 from ecocredit.ledger import events
 from ecocredit.registry import amounts, blocks, lookup, serials
 from ecocredit.registry.model import BlockState, RetirementRequest
@@ -30,12 +30,12 @@ def transfer(
     if retire is not None:
         retirements.check_request(retire)
     index, now = begin(session)
-    ref = lookup.batch(session, batch)
+    found = lookup.holding(session, batch, caller.account_id, BlockState.TRADABLE, recipient)
+    ref, source, to = found.batch, found.source, found.recipient
+    if to is None:  # holding() has refused an unknown recipient already; this keeps mypy honest
+        raise NotFound(f"no account named {recipient!r}", field="recipient")
     units = amounts.parse_amount(amount, ref.precision)
-    to = lookup.holder(session, recipient, "recipient")
-    source, taken = moving.take(
-        session, ref, (caller.account_id, caller.name), BlockState.TRADABLE, units
-    )
+    taken = moving.take(ref, source, caller.name, BlockState.TRADABLE, units)
     data: dict[str, Any] = {
         "batch": batch,
         "sender": caller.name,
@@ -47,15 +47,15 @@ def transfer(
         blocks.move(session, ref.id, source, taken, (to, BlockState.TRADABLE, None))
         append(session, events.TRANSFERRED, caller.name, data, now, index)
         return {**moving.result(ref, units, taken, index), "recipient": recipient}
-    found = retirements.claim(session, retire, recipient)
+    claim = retirements.claim(session, retire, recipient)
     blocks.move(session, ref.id, source, taken, (to, BlockState.RETIRED, index))
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
-    retirements.record(session, index, ref.id, to, units, found, "transfer", now)
-    data.update(found.event_fields())
+    retirements.record(session, index, ref.id, to, units, claim, "transfer", now)
+    data.update(claim.event_fields())
     append(session, events.TRANSFERRED_RETIRED, caller.name, data, now, index)
     return {
         **moving.result(ref, units, taken, index),
         "recipient": recipient,
         "retirement": index,
-        **found.event_fields(),
+        **claim.event_fields(),
     }
