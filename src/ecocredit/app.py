@@ -25,8 +25,10 @@ from ecocredit import __version__
 from ecocredit.errors import EcocreditError
 from ecocredit.ledger.api import router as ledger_router
 from ecocredit.ledger.api import tiles_router
+from ecocredit.registry.api import router as registry_router
 from ecocredit.runtime import Runtime, open_runtime
 from ecocredit.settings import Settings, get_settings
+from ecocredit.web.registry_pages import router as registry_pages
 from ecocredit.web.routes import STATIC_DIR
 from ecocredit.web.routes import router as portal_router
 
@@ -102,7 +104,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.include_router(ledger_router)
     app.include_router(tiles_router)
+    app.include_router(registry_router)
     app.include_router(portal_router)
+    app.include_router(registry_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _offline_docs(app)
     return app

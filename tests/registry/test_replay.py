@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import rfc8785
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from ecocredit.errors import ReplayMismatch
@@ -142,3 +143,29 @@ def test_supply_at_the_checkpoint_is_conserved_and_matches_the_tables(reg: Regis
     }
     assert logged["issued"] == "1000"
     assert result["checkpoint"].startswith("test.ecocredit.example/log\n")
+
+
+def test_the_audit_endpoint_recomputes_supply_from_the_log(
+    client: TestClient, reg: Registry
+) -> None:
+    _busy(reg)
+    reg.runtime.sign_checkpoint()
+    body = client.get("/v1/registry/audit").json()
+    (row,) = body["batches"]
+    assert row["batch"] == reg.batch
+    assert row["issued"] == "1000" and row["buffer"] == "99"
+    assert row["retired"] == "3" and row["cancelled"] == "1.125"
+    assert body["conserved"] is True
+    assert body["checkpoint"].splitlines()[1] == str(body["size"])
+    # A tampered table does not change what the log says.
+    reg.write(lambda s: s.execute(update(batches).values(retired=0)))
+    assert client.get("/v1/registry/audit").json()["batches"][0]["retired"] == "3"
+    assert client.get("/v1/registry/audit?limit=5").status_code == 400
+
+
+def test_every_registry_event_is_either_replayed_or_known_to_move_no_credit() -> None:
+    from ecocredit.registry.replay import _HANDLERS
+
+    declared = {name for name in events.EVENTS if name.startswith("registry.")}
+    no_credit_moves = {"registry.class_issuers_set", "registry.project_status_set"}
+    assert declared - set(_HANDLERS) == no_credit_moves

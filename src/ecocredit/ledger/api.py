@@ -174,7 +174,7 @@ def post_notice(
 
         return run_once(session, caller, idempotency_key, notice.model_dump(), publish)
 
-    status, body = runtime.db.write(work)
+    status, body = runtime.db.submit(work)  # group commit with concurrent writes
     return JSONResponse(body, status_code=status)
 
 

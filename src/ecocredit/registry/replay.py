@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecocredit.ledger.events import EVENTS
 from ecocredit.registry import serials
 from ecocredit.registry.model import BlockState, Span, Supply
 from ecocredit.registry.serials import Block
@@ -123,14 +124,12 @@ class Replay:
         """Apply one entry (entries must come in index order)."""
         if index != self.size:
             raise ReplayError(index, f"expected entry {self.size} next")
-        try:
-            body = json.loads(entry)
-            kind, actor, data = body["type"], body["actor"], body["data"]
-        except (ValueError, KeyError, TypeError):
-            raise ReplayError(index, "not a ledger entry of this platform") from None
+        kind, actor, data = _parse(entry)
         if self._open is not None and kind != "registry.credits_issued":
             raise ReplayError(index, f"batch {self._open.denom} was not fully issued")
         handler = _HANDLERS.get(kind)
+        if handler is None and kind.startswith("registry.") and kind not in EVENTS:
+            raise ReplayError(index, f"{kind} is a registry event this version does not know")
         if handler is not None:
             try:
                 handler(self, index, actor, data)
@@ -158,6 +157,17 @@ class Replay:
         if denom not in self.batches:
             raise ReplayError(index, f"batch {denom} was never issued")
         return self.batches[denom]
+
+
+def _parse(entry: bytes) -> tuple[str, str, Any]:
+    """The type, actor and data of an entry; an entry of no known shape has type ""."""
+    try:
+        body = json.loads(entry)
+    except ValueError:
+        return "", "", None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return "", "", None
+    return body["type"], str(body.get("actor", "")), body.get("data")
 
 
 def _supply(batch: BatchBlocks) -> Supply:
