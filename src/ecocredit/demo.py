@@ -14,6 +14,7 @@ from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import SYSTEM_ACTOR, Role
 from ecocredit.accounts.tables import accounts as accounts_table
 from ecocredit.ledger import service as ledger
+from ecocredit.registry.demo import load_registry
 from ecocredit.runtime import Runtime
 
 DEMO_OPERATOR = "demo-operator"
@@ -47,7 +48,7 @@ def _ledger_notices(session: Session) -> str:
     return f"ledger notices: {len(NOTICES)} public notices recorded"
 
 
-LOADERS: list[Callable[[Session], str]] = [_ledger_notices]
+LOADERS: list[Callable[[Session], str]] = [_ledger_notices, load_registry]
 
 
 def load(runtime: Runtime) -> list[str]:
