@@ -24,7 +24,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ecocredit.db import is_retryable
-from ecocredit.errors import EcocreditError
 from ecocredit.ledger import store
 
 T = TypeVar("T")
@@ -113,7 +112,7 @@ def _run_each(session: Session, jobs: list[_Job]) -> None:
                 raise
             job.outcome = (False, exc)
             continue
-        except (EcocreditError, ValueError, TypeError, LookupError) as exc:
+        except Exception as exc:  # one operation's failure is its own alone
             savepoint.rollback()
             store.restore_head(session, before)
             job.outcome = (False, exc)

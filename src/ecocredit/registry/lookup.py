@@ -114,6 +114,7 @@ def holding(session: Session, denom: str, owner: int, state: str, recipient: str
     ids.check(ids.BATCH, denom, "batch", "C01-001-20260101-20261231-001")
     if recipient:
         accounts.check_name(recipient, "recipient")
+        refuse_pool(recipient, "recipient")
     rows = fetch(
         session,
         _holding(session.get_bind().dialect),
@@ -136,6 +137,15 @@ def holding(session: Session, denom: str, owner: int, state: str, recipient: str
         )
     source = [Span(int(r[6]), int(r[7])) for r in rows if r[6] is not None]
     return Holding(ref, source, None if to is None else int(to))
+
+
+def refuse_pool(name: str, field: str) -> None:
+    """The registry's own account holds the buffer pool and nothing else."""
+    if name == REGISTRY_ACCOUNT:
+        raise PermissionDenied(
+            f"account {name!r} is the registry's buffer pool; credits are not sent to it",
+            field=field,
+        )
 
 
 @functools.lru_cache(maxsize=16)

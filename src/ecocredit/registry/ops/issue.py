@@ -110,6 +110,7 @@ def _parse_recipients(
             raise InvalidParameter(f"{where} must be an account and an amount", field=where)
         name, amount = item
         accounts.check_name(name, where)
+        lookup.refuse_pool(name, where)
         if name in seen:
             raise InvalidParameter(f"{where}: account {name!r} is listed twice", field=where)
         seen.add(name)
