@@ -228,6 +228,15 @@ TRANSFERRED = _declare(
     amount=int,
     blocks=list,
 )
+# What a retirement claims, in the two events that retire credits.
+_CLAIM: dict[str, type] = {
+    "beneficiary": str,
+    "beneficiary_kind": str,
+    "reason_code": str,
+    "reason": str,
+    "jurisdiction": str,
+    "note": str,
+}
 TRANSFERRED_RETIRED = _declare(
     "registry.transferred_retired",
     "Units moved from sender to recipient and retired on receipt; this entry's index is the "
@@ -237,12 +246,7 @@ TRANSFERRED_RETIRED = _declare(
     recipient=str,
     amount=int,
     blocks=list,
-    beneficiary=str,
-    beneficiary_kind=str,
-    reason_code=str,
-    reason=str,
-    jurisdiction=str,
-    note=str,
+    **_CLAIM,
 )
 RETIRED = _declare(
     "registry.retired",
@@ -252,12 +256,7 @@ RETIRED = _declare(
     holder=str,
     amount=int,
     blocks=list,
-    beneficiary=str,
-    beneficiary_kind=str,
-    reason_code=str,
-    reason=str,
-    jurisdiction=str,
-    note=str,
+    **_CLAIM,
 )
 CANCELLED = _declare(
     "registry.cancelled",
