@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ecocredit.registry import service as registry
 from ecocredit.registry.model import RetirementRequest
 from tests.registry.conftest import Registry
@@ -30,3 +32,22 @@ def test_replay_matches_after_every_kind_of_operation(reg: Registry) -> None:
         report = audit.replay_check(session)
     assert report.batches == 1
     assert report.blocks >= 5
+
+
+def test_a_move_across_more_blocks_than_one_page_reads_them_all(reg: Registry) -> None:
+    from ecocredit.errors import InsufficientBalance
+    from ecocredit.registry import audit
+    from ecocredit.registry.lookup import HOLDING_PAGE
+
+    singles = HOLDING_PAGE + 4
+    for _ in range(singles):  # bob gets units 1, 3, 5 …: blocks that cannot merge
+        reg.as_("alice", registry.transfer, reg.batch, "bob", "0.000001")
+        reg.as_("alice", registry.transfer, reg.batch, "carol", "0.000001")
+    out = reg.as_("bob", registry.transfer, reg.batch, "carol", "0.000025")
+    assert out["blocks"][:2] == [[1, 1], [3, 3]]
+    assert len(out["blocks"]) == singles + 1
+    assert out["blocks"][-1] == [600_000_001, 600_000_005]
+    with pytest.raises(InsufficientBalance, match=r"bob holds 299\.999995 tradable"):
+        reg.as_("bob", registry.transfer, reg.batch, "alice", "300")
+    with reg.runtime.db.read() as session:
+        audit.replay_check(session)

@@ -22,12 +22,12 @@ from ecocredit.errors import (
 from ecocredit.ledger import events
 from ecocredit.ledger import service as ledger
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 
 def check_name(name: str, field: str = "name") -> str:
     """Check an account name: 2-64 lowercase letters, digits, '.', '_' or '-'."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InvalidParameter(
             f"account name {name!r} must be 2-64 characters of a-z, 0-9, '.', '_' or '-', "
             "starting with a letter or digit",

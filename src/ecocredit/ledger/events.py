@@ -75,15 +75,28 @@ _MAX_EXACT = 2**53 - 1
 
 def _plain(value: Any) -> bool:
     """Whether ``value`` holds only what Python's json writes exactly as RFC 8785 does."""
-    if isinstance(value, str | bool) or value is None:
-        return True
-    if isinstance(value, int):
-        return -_MAX_EXACT <= value <= _MAX_EXACT
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    return False
+    # Iterative, exact types first: an issuance chunk holds a thousand small lists.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_MAX_EXACT <= item <= _MAX_EXACT:
+                continue
+            return False
+        if kind is list:
+            pending.extend(item)
+        elif kind is dict:
+            if not all(type(k) is str and k.isascii() for k in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, str) and not isinstance(item, bool):
+            continue  # a StrEnum member is written as its text
+        else:
+            return False
+    return True
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:

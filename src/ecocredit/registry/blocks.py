@@ -32,6 +32,7 @@ def _owned(dialect: Dialect) -> Compiled:
             _b.owner_id == bindparam("owner"),
             _b.batch_id == bindparam("batch"),
             _b.state == bindparam("state"),
+            _b.first > bindparam("after"),
         )
         .order_by(_b.first)
     )
@@ -100,9 +101,10 @@ def _shift_supply(dialect: Dialect, source: str, target: str) -> Compiled:
     return compile_for(stmt, dialect)
 
 
-def owned(session: Session, batch: int, owner: int, state: str) -> list[Span]:
-    """The blocks ``owner`` holds in ``state`` in a batch, in serial order."""
-    rows = fetch(session, _owned(session.get_bind().dialect), owner=owner, batch=batch, state=state)
+def owned(session: Session, batch: int, owner: int, state: str, after: int = 0) -> list[Span]:
+    """The blocks ``owner`` holds in ``state`` in a batch after serial ``after``, in order."""
+    statement = _owned(session.get_bind().dialect)
+    rows = fetch(session, statement, owner=owner, batch=batch, state=state, after=after)
     return [Span(int(first), int(last)) for first, last in rows]
 
 
@@ -159,6 +161,11 @@ def _write(session: Session, dialect: Dialect, batch: int, placed: serials.Place
 def insert(session: Session, batch: int, new: Iterable[Block]) -> None:
     """Insert blocks of one batch."""
     insert_many(session, blocks, ((batch, b.first, b.last, b.owner, b.state, b.op) for b in new))
+
+
+def insert_rows(session: Session, batch: int, rows: Iterable[tuple[int, int, int, str]]) -> None:
+    """Insert (first, last, owner, state) rows of one batch, none final: an issuance's blocks."""
+    insert_many(session, blocks, ((batch, *row, None) for row in rows))
 
 
 def shift_supply(session: Session, batch: int, source: str, target: str, amount: int) -> None:

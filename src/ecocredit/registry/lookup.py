@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import Integer, and_, bindparam, exists, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -64,13 +64,20 @@ def batch(session: Session, denom: str, field: str = "batch") -> BatchRef:
     return BatchRef(int(batch_id), denom, str(class_id), str(project_id), int(precision))
 
 
+# A holding fragmented by many moves has many blocks, and a move needs only the lowest few:
+# read a page, and the rest only when the page does not cover the amount.
+HOLDING_PAGE = 16
+
+
 @dataclass(frozen=True)
 class Holding:
     """A batch, what one owner holds of it in one state, and the recipient of a move."""
 
     batch: BatchRef
-    source: list[Span]
+    source: list[Span]  # the first HOLDING_PAGE blocks, in serial order; more may follow
     recipient: int | None
+    owner: int
+    state: str
 
 
 @functools.lru_cache(maxsize=16)
@@ -101,6 +108,8 @@ def _holding(dialect: Dialect) -> Compiled:
         )
         .where(c.denom == bindparam("denom"))
         .order_by(blk.first)
+        .limit(bindparam("page", type_=Integer))
+        .offset(bindparam("skip", type_=Integer))
     )
     return compile_for(stmt, dialect)
 
@@ -123,6 +132,8 @@ def holding(session: Session, denom: str, owner: int, state: str, recipient: str
         state=state,
         recipient=recipient,
         role=Role.HOLDER.value,
+        page=HOLDING_PAGE,
+        skip=0,
     )
     if not rows:
         raise NotFound(f"no batch {denom}", field="batch")
@@ -136,7 +147,7 @@ def holding(session: Session, denom: str, owner: int, state: str, recipient: str
             field="recipient",
         )
     source = [Span(int(r[6]), int(r[7])) for r in rows if r[6] is not None]
-    return Holding(ref, source, None if to is None else int(to))
+    return Holding(ref, source, None if to is None else int(to), owner, state)
 
 
 def refuse_pool(name: str, field: str) -> None:

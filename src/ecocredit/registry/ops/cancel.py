@@ -30,7 +30,7 @@ def cancel(
     held = lookup.holding(session, batch, caller.account_id, BlockState.TRADABLE)
     ref, source = held.batch, held.source
     units = amounts.parse_amount(amount, ref.precision)
-    taken = moving.take(ref, source, caller.name, BlockState.TRADABLE, units)
+    source, taken = moving.take(session, held, caller.name, units)
     blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.CANCELLED, index))
     blocks.shift_supply(session, ref.id, "tradable", "cancelled", units)
     _record(session, index, ref.id, caller.account_id, units, "holder", text, now)
@@ -57,7 +57,7 @@ def cancel_buffer(
     held = lookup.holding(session, batch, pool, BlockState.BUFFER)
     ref, source = held.batch, held.source
     units = amounts.parse_amount(amount, ref.precision)
-    taken = moving.take(ref, source, "the buffer pool", BlockState.BUFFER, units)
+    source, taken = moving.take(session, held, "the buffer pool", units)
     blocks.move(session, ref.id, source, taken, (pool, BlockState.CANCELLED, index))
     blocks.shift_supply(session, ref.id, "buffer", "cancelled", units)
     _record(session, index, ref.id, pool, units, "reversal", text, now)

@@ -16,12 +16,12 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, insert, select
+from sqlalchemy import BindParameter, bindparam, exists, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import Principal, Role
+from ecocredit.accounts.model import REGISTRY_ACCOUNT, Principal, Role
 from ecocredit.accounts.tables import account_roles
 from ecocredit.accounts.tables import accounts as accounts_table
 from ecocredit.errors import AlreadyIssued, InvalidParameter, LedgerCorrupt
@@ -30,7 +30,6 @@ from ecocredit.ledger import events, store
 from ecocredit.registry import amounts, blocks, ids, lookup
 from ecocredit.registry.model import BlockState, ProjectStatus
 from ecocredit.registry.ops.common import begin
-from ecocredit.registry.serials import Block
 from ecocredit.registry.tables import batches, reports
 
 CHUNK = 1000  # blocks per credits_issued entry: about 45 kB, under the 64 kB entry limit
@@ -70,11 +69,12 @@ def check_share(text: str) -> Fraction:
 def _holders_in(dialect: Dialect, count: int) -> Compiled:
     a = accounts_table.c
     wanted: list[BindParameter[str]] = [bindparam(f"v{i}") for i in range(count)]
-    stmt = (
-        select(a.name, a.id)
-        .join(account_roles, account_roles.c.account_id == a.id)
-        .where(account_roles.c.role == bindparam("role"), a.name.in_(wanted))
+    # The role is checked per account through its primary key; a join on the role's own
+    # index would make SQLite scan every holder for each list of names.
+    holds = exists().where(
+        account_roles.c.account_id == a.id, account_roles.c.role == bindparam("role")
     )
+    stmt = select(a.name, a.id).where(a.name.in_(wanted), holds)
     return compile_for(stmt, dialect)
 
 
@@ -104,19 +104,34 @@ def _parse_recipients(
     names: list[str] = []
     units: list[int] = []
     seen: set[str] = set()
+    parsed: dict[str, int] = {}  # a payout repeats a few amounts (a check-in earns 0.144)
     for position, item in enumerate(recipients):
-        where = f"recipients[{position}]"
         if not isinstance(item, tuple | list) or len(item) != 2:
+            where = f"recipients[{position}]"
             raise InvalidParameter(f"{where} must be an account and an amount", field=where)
         name, amount = item
-        accounts.check_name(name, where)
-        lookup.refuse_pool(name, where)
-        if name in seen:
+        if not isinstance(name, str) or name in seen:
+            where = f"recipients[{position}]"
+            accounts.check_name(name, where)
             raise InvalidParameter(f"{where}: account {name!r} is listed twice", field=where)
         seen.add(name)
         names.append(name)
-        units.append(amounts.parse_amount(amount, precision, f"{where}.amount"))
+        value = parsed.get(amount) if isinstance(amount, str) else None
+        if value is None:
+            value = amounts.parse_amount(amount, precision, f"recipients[{position}].amount")
+            parsed[amount] = value
+        units.append(value)
+    _check_names(names)
     return names, units
+
+
+def _check_names(names: Sequence[str]) -> None:
+    # Checked after the loop, so the common case costs one pattern match per name.
+    for position, name in enumerate(names):
+        if not accounts.NAME.fullmatch(name):
+            accounts.check_name(name, f"recipients[{position}]")
+        if name == REGISTRY_ACCOUNT:
+            lookup.refuse_pool(name, f"recipients[{position}]")
 
 
 def _report(session: Session, report: str) -> dict[str, Any]:
@@ -205,8 +220,8 @@ def issue(
     buffer_span: list[int] = []
     if withheld:
         buffer_span = [granted + 1, total]
-        new_blocks.append(Block(granted + 1, total, pool, BlockState.BUFFER))
-    blocks.insert(session, int(batch_id), new_blocks)
+        new_blocks.append((granted + 1, total, pool, BlockState.BUFFER.value))
+    blocks.insert_rows(session, int(batch_id), new_blocks)
     header = {
         "batch": denom,
         "project": str(project["id"]),
@@ -243,16 +258,18 @@ def issue(
 
 def _blocks(
     names: Sequence[str], owners: Sequence[int], units: Sequence[int]
-) -> tuple[list[Block], list[list[Any]]]:
-    new: list[Block] = []
+) -> tuple[list[tuple[int, int, int, str]], list[list[Any]]]:
+    """The recipients' blocks as (first, last, owner) rows and as the log's [name, first, last]."""
+    rows: list[tuple[int, int, int, str]] = []
     moved: list[list[Any]] = []
     first = 1
+    tradable = BlockState.TRADABLE.value
     for name, owner, amount in zip(names, owners, units, strict=True):
         last = first + amount - 1
-        new.append(Block(first, last, owner, BlockState.TRADABLE))
+        rows.append((first, last, owner, tradable))
         moved.append([name, first, last])
         first = last + 1
-    return new, moved
+    return rows, moved
 
 
 def _denom(session: Session, project: str, start: date, end: date) -> str:

@@ -24,9 +24,9 @@ def retire(
     held = lookup.holding(session, batch, caller.account_id, BlockState.TRADABLE)
     ref = held.batch
     units = amounts.parse_amount(amount, ref.precision)
-    taken = moving.take(ref, held.source, caller.name, BlockState.TRADABLE, units)
+    source, taken = moving.take(session, held, caller.name, units)
     found = retirements.claim(session, request, caller.name)
-    blocks.move(session, ref.id, held.source, taken, (caller.account_id, BlockState.RETIRED, index))
+    blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.RETIRED, index))
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
     retirements.record(session, index, ref.id, caller.account_id, units, found, "retire", now)
     data = {

@@ -35,7 +35,7 @@ def transfer(
     if to is None:  # holding() has refused an unknown recipient already; this keeps mypy honest
         raise NotFound(f"no account named {recipient!r}", field="recipient")
     units = amounts.parse_amount(amount, ref.precision)
-    taken = moving.take(ref, source, caller.name, BlockState.TRADABLE, units)
+    source, taken = moving.take(session, found, caller.name, units)
     data: dict[str, Any] = {
         "batch": batch,
         "sender": caller.name,
