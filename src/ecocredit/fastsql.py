@@ -103,6 +103,11 @@ def execute(session: Session, statement: Compiled, **params: Any) -> None:
     _run(session, statement.sql, statement.args(params))
 
 
+def execute_many(session: Session, statement: Compiled, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run a statement once per parameter set, in one executemany."""
+    _run(session, statement.sql, [statement.args(r) for r in rows], many=True)
+
+
 def insert_many(session: Session, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert rows (tuples in the table's column order) with one executemany."""
     statement = insert_into(table, _link(session).conn.dialect)

@@ -11,14 +11,13 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, delete, select, update
+from sqlalchemy import BindParameter, bindparam, delete, func, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from ecocredit.fastsql import Compiled, compile_for, execute, fetch, insert_many
-from ecocredit.registry import serials
+from ecocredit.fastsql import Compiled, compile_for, execute, execute_many, fetch, insert_many
 from ecocredit.registry.model import Span
-from ecocredit.registry.serials import Block
+from ecocredit.registry.serials import Block, BlockSet
 from ecocredit.registry.tables import batches, blocks
 
 _b = blocks.c
@@ -44,48 +43,8 @@ def _block_columns() -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=16)
-def _left_of(dialect: Dialect) -> Compiled:
-    stmt = (
-        select(*_block_columns())
-        .where(_b.batch_id == bindparam("batch"), _b.first < bindparam("first"))
-        .order_by(_b.first.desc())
-        .limit(bindparam("one", type_=Integer))
-        .offset(bindparam("zero", type_=Integer))
-    )
-    return compile_for(stmt, dialect)
-
-
-@functools.lru_cache(maxsize=16)
-def _at(dialect: Dialect) -> Compiled:
-    stmt = select(*_block_columns()).where(
-        _b.batch_id == bindparam("batch"), _b.first == bindparam("first")
-    )
-    return compile_for(stmt, dialect)
-
-
-@functools.lru_cache(maxsize=16)
 def _delete(dialect: Dialect) -> Compiled:
     stmt = delete(blocks).where(_b.batch_id == bindparam("batch"), _b.first == bindparam("first"))
-    return compile_for(stmt, dialect)
-
-
-@functools.lru_cache(maxsize=16)
-def _set_first(dialect: Dialect) -> Compiled:
-    stmt = (
-        update(blocks)
-        .where(_b.batch_id == bindparam("batch"), _b.first == bindparam("old"))
-        .values(first=bindparam("new"))
-    )
-    return compile_for(stmt, dialect)
-
-
-@functools.lru_cache(maxsize=16)
-def _set_last(dialect: Dialect) -> Compiled:
-    stmt = (
-        update(blocks)
-        .where(_b.batch_id == bindparam("batch"), _b.first == bindparam("first_"))
-        .values(last=bindparam("new"))
-    )
     return compile_for(stmt, dialect)
 
 
@@ -108,54 +67,98 @@ def owned(session: Session, batch: int, owner: int, state: str, after: int = 0) 
     return [Span(int(first), int(last)) for first, last in rows]
 
 
-def _block(row: Sequence[Any] | None) -> Block | None:
-    if row is None:
-        return None
+def _block(row: Sequence[Any]) -> Block:
     first, last, owner, state, op = row
     return Block(int(first), int(last), int(owner), str(state), None if op is None else int(op))
+
+
+@functools.lru_cache(maxsize=256)
+def _neighbours(dialect: Dialect, lefts: int, rights: int) -> Compiled:
+    """Blocks just before serials ``l0``… and starting at serials ``r0``…, in one query."""
+    inner = blocks.alias("before")
+    keys: list[Any] = [
+        select(func.max(inner.c.first))
+        .where(inner.c.batch_id == bindparam("batch"), inner.c.first < bindparam(f"l{i}"))
+        .scalar_subquery()
+        for i in range(lefts)
+    ]
+    keys += [bindparam(f"r{i}") for i in range(rights)]
+    stmt = select(*_block_columns()).where(_b.batch_id == bindparam("batch"), _b.first.in_(keys))
+    return compile_for(stmt, dialect)
+
+
+@functools.lru_cache(maxsize=16)
+def _rewrite(dialect: Dialect) -> Compiled:
+    stmt = (
+        update(blocks)
+        .where(_b.batch_id == bindparam("batch"), _b.first == bindparam("at"))
+        .values(
+            last=bindparam("new_last"),
+            owner_id=bindparam("new_owner"),
+            state=bindparam("new_state"),
+            op=bindparam("new_op"),
+        )
+    )
+    return compile_for(stmt, dialect)
 
 
 def move(
     session: Session,
     batch: int,
+    holder: tuple[int, str],
     source: Sequence[Span],
     taken: Sequence[Span],
     target: tuple[int, str, int | None],
 ) -> None:
-    """Move the spans ``taken`` (heads of the ``source`` blocks) to ``target``.
+    """Move the spans ``taken`` (heads of ``holder``'s ``source`` blocks) to ``target``.
 
-    ``target`` is (owner, state, op). The source blocks lose their heads; each span then joins
-    an adjacent block of the same owner, state and op, or becomes a block of its own.
+    ``holder`` is (owner, state) of the source blocks and ``target`` (owner, state, op) of
+    the moved units. The blocks a move can touch (its sources, the block before each, the
+    block after each source it empties) are read in one query, the move is made in memory
+    with the pure rules of :class:`~ecocredit.registry.serials.BlockSet`, and the difference
+    is written back with one statement per kind of change, however many blocks move.
     """
     dialect = session.get_bind().dialect
-    owner, state, op = target
-    for span, block in zip(taken, source, strict=False):
-        if span.last == block.last:
-            execute(session, _delete(dialect), batch=batch, first=block.first)
-        else:
-            execute(session, _set_first(dialect), batch=batch, old=block.first, new=span.last + 1)
-    for span, block in zip(taken, source, strict=False):
-        left = _block(
-            _one(fetch(session, _left_of(dialect), batch=batch, first=span.first, one=1, zero=0))
-        )
-        right: Block | None = None
-        if span.last == block.last:  # otherwise the source's own remainder follows it
-            right = _block(_one(fetch(session, _at(dialect), batch=batch, first=span.last + 1)))
-        _write(session, dialect, batch, serials.place(span, owner, state, op, left, right))
+    used = [Block(b.first, b.last, holder[0], holder[1]) for b in source[: len(taken)]]
+    emptied = [b.last + 1 for b, span in zip(used, taken, strict=True) if span.last == b.last]
+    params = {f"l{i}": b.first for i, b in enumerate(used)}
+    params.update({f"r{i}": first for i, first in enumerate(emptied)})
+    statement = _neighbours(dialect, len(used), len(emptied))
+    before = {b.first: b for b in map(_block, fetch(session, statement, batch=batch, **params))}
+    before.update((b.first, b) for b in used)
+    view = BlockSet()
+    for block in before.values():
+        view.add(block)
+    view.move(list(taken), target)
+    after = {b.first: b for b in view.blocks()}
+    _write_difference(session, dialect, batch, before, after)
 
 
-def _one(rows: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
-    return rows[0] if rows else None
-
-
-def _write(session: Session, dialect: Dialect, batch: int, placed: serials.Placement) -> None:
-    new = placed.block
-    if placed.absorbed_right is not None:
-        execute(session, _delete(dialect), batch=batch, first=placed.absorbed_right)
-    if placed.absorbs_left:
-        execute(session, _set_last(dialect), batch=batch, first_=new.first, new=new.last)
-    else:
-        insert(session, batch, [new])
+def _write_difference(
+    session: Session,
+    dialect: Dialect,
+    batch: int,
+    before: dict[int, Block],
+    after: dict[int, Block],
+) -> None:
+    gone = [{"batch": batch, "first": f} for f in before if f not in after]
+    changed = [
+        {
+            "batch": batch,
+            "at": b.first,
+            "new_last": b.last,
+            "new_owner": b.owner,
+            "new_state": b.state,
+            "new_op": b.op,
+        }
+        for f, b in after.items()
+        if f in before and before[f] != b
+    ]
+    if gone:
+        execute_many(session, _delete(dialect), gone)
+    if changed:
+        execute_many(session, _rewrite(dialect), changed)
+    insert(session, batch, [b for f, b in after.items() if f not in before])
 
 
 def insert(session: Session, batch: int, new: Iterable[Block]) -> None:

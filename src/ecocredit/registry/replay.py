@@ -10,16 +10,14 @@ proof, from the public log alone, that every issued unit is accounted for exactl
 
 from __future__ import annotations
 
-import bisect
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ecocredit.ledger.events import EVENTS
 from ecocredit.registry import serials
 from ecocredit.registry.model import BlockState, Span, Supply
-from ecocredit.registry.serials import Block
+from ecocredit.registry.serials import Block, BlockSet
 
 REGISTRY_ACCOUNT = "registry"
 
@@ -33,65 +31,16 @@ class ReplayError(Exception):
         self.index = index
 
 
-@dataclass
-class BatchBlocks:
-    """The blocks of one batch, indexed by first serial and by (owner, state)."""
+class BatchBlocks(BlockSet):
+    """The blocks of one batch as the log builds them, with its supply by state."""
 
-    denom: str
-    issued: int
-    report: str
-    precision: int
-    granted: int = 0  # tradable units issued so far by credits_issued chunks
-    expected: int = 0  # tradable units the batch_issued entry announced
-    supply: dict[str, int] = field(default_factory=dict)
-    by_first: dict[int, Block] = field(default_factory=dict)
-    firsts: list[int] = field(default_factory=list)
-    owned: dict[tuple[int, str], list[int]] = field(default_factory=dict)
-
-    def add(self, block: Block) -> None:
-        """Insert a block."""
-        self.by_first[block.first] = block
-        bisect.insort(self.firsts, block.first)
-        bisect.insort(self.owned.setdefault((block.owner, block.state), []), block.first)
-
-    def remove(self, first: int) -> Block:
-        """Remove and return the block starting at ``first``."""
-        block = self.by_first.pop(first)
-        self.firsts.pop(bisect.bisect_left(self.firsts, first))
-        mine = self.owned[(block.owner, block.state)]
-        mine.pop(bisect.bisect_left(mine, first))
-        return block
-
-    def spans_of(self, owner: int, state: str) -> list[Span]:
-        """The spans ``owner`` holds in ``state``, in serial order."""
-        return [self.by_first[f].span for f in self.owned.get((owner, state), [])]
-
-    def left_of(self, first: int) -> Block | None:
-        """The block just before serial ``first``."""
-        at = bisect.bisect_left(self.firsts, first)
-        return self.by_first[self.firsts[at - 1]] if at else None
-
-    def move(self, taken: list[Span], target: tuple[int, str, int | None]) -> None:
-        """Move spans (heads of their blocks) to ``target`` (owner, state, op)."""
-        for span in taken:
-            block = self.remove(self._block_at(span.first).first)
-            if span.last < block.last:
-                self.add(Block(span.last + 1, block.last, block.owner, block.state, block.op))
-        for span in taken:
-            right = self.by_first.get(span.last + 1)
-            placed = serials.place(span, *target, self.left_of(span.first), right)
-            if placed.absorbed_right is not None:
-                self.remove(placed.absorbed_right)
-            if placed.absorbs_left:
-                self.remove(placed.block.first)
-            self.add(placed.block)
-
-    def _block_at(self, first: int) -> Block:
-        return self.by_first[first]
-
-    def blocks(self) -> Iterator[Block]:
-        """Every block, in serial order."""
-        return (self.by_first[f] for f in self.firsts)
+    def __init__(self, denom: str, issued: int, report: str, precision: int) -> None:
+        """An issued batch with no blocks yet."""
+        super().__init__()
+        self.denom, self.issued, self.report, self.precision = denom, issued, report, precision
+        self.granted = 0  # tradable units issued so far by credits_issued chunks
+        self.expected = 0  # tradable units the batch_issued entry announced
+        self.supply: dict[str, int] = {}
 
 
 @dataclass(frozen=True)

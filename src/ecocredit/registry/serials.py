@@ -9,7 +9,8 @@ These rules are pure: the database path and the log replay both apply them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ecocredit.registry.model import Span
@@ -102,3 +103,62 @@ def spans(pairs: Sequence[Sequence[int]]) -> list[Span]:
 def pairs(items: Sequence[Span]) -> list[list[int]]:
     """``[first, last]`` pairs of spans, as events carry them."""
     return [[s.first, s.last] for s in items]
+
+
+class BlockSet:
+    """Blocks of one batch in memory, indexed by first serial and by (owner, state).
+
+    The replay holds every block of a batch here; a move in the database loads just the
+    blocks it touches (the sources and their neighbours) and applies the same rules here.
+    """
+
+    def __init__(self) -> None:
+        """An empty set."""
+        self.by_first: dict[int, Block] = {}
+        self.firsts: list[int] = []
+        self.owned: dict[tuple[int, str], list[int]] = {}
+
+    def add(self, block: Block) -> None:
+        """Insert a block."""
+        self.by_first[block.first] = block
+        bisect.insort(self.firsts, block.first)
+        bisect.insort(self.owned.setdefault((block.owner, block.state), []), block.first)
+
+    def remove(self, first: int) -> Block:
+        """Remove and return the block starting at ``first``."""
+        block = self.by_first.pop(first)
+        self.firsts.pop(bisect.bisect_left(self.firsts, first))
+        mine = self.owned[(block.owner, block.state)]
+        mine.pop(bisect.bisect_left(mine, first))
+        return block
+
+    def spans_of(self, owner: int, state: str) -> list[Span]:
+        """The spans ``owner`` holds in ``state``, in serial order."""
+        return [self.by_first[f].span for f in self.owned.get((owner, state), [])]
+
+    def left_of(self, first: int) -> Block | None:
+        """The block just before serial ``first``."""
+        at = bisect.bisect_left(self.firsts, first)
+        return self.by_first[self.firsts[at - 1]] if at else None
+
+    def move(self, taken: list[Span], target: tuple[int, str, int | None]) -> None:
+        """Move spans (heads of their blocks) to ``target`` (owner, state, op)."""
+        for span in taken:
+            block = self.remove(self._block_at(span.first).first)
+            if span.last < block.last:
+                self.add(Block(span.last + 1, block.last, block.owner, block.state, block.op))
+        for span in taken:
+            right = self.by_first.get(span.last + 1)
+            placed = place(span, *target, self.left_of(span.first), right)
+            if placed.absorbed_right is not None:
+                self.remove(placed.absorbed_right)
+            if placed.absorbs_left:
+                self.remove(placed.block.first)
+            self.add(placed.block)
+
+    def _block_at(self, first: int) -> Block:
+        return self.by_first[first]
+
+    def blocks(self) -> Iterator[Block]:
+        """Every block, in serial order."""
+        return (self.by_first[f] for f in self.firsts)

@@ -31,7 +31,14 @@ def cancel(
     ref, source = held.batch, held.source
     units = amounts.parse_amount(amount, ref.precision)
     source, taken = moving.take(session, held, caller.name, units)
-    blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.CANCELLED, index))
+    blocks.move(
+        session,
+        ref.id,
+        (held.owner, held.state),
+        source,
+        taken,
+        (caller.account_id, BlockState.CANCELLED, index),
+    )
     blocks.shift_supply(session, ref.id, "tradable", "cancelled", units)
     _record(session, index, ref.id, caller.account_id, units, "holder", text, now)
     data = {
@@ -58,7 +65,14 @@ def cancel_buffer(
     ref, source = held.batch, held.source
     units = amounts.parse_amount(amount, ref.precision)
     source, taken = moving.take(session, held, "the buffer pool", units)
-    blocks.move(session, ref.id, source, taken, (pool, BlockState.CANCELLED, index))
+    blocks.move(
+        session,
+        ref.id,
+        (held.owner, held.state),
+        source,
+        taken,
+        (pool, BlockState.CANCELLED, index),
+    )
     blocks.shift_supply(session, ref.id, "buffer", "cancelled", units)
     _record(session, index, ref.id, pool, units, "reversal", text, now)
     data = {"batch": batch, "amount": units, "blocks": serials.pairs(taken), "reason": text}

@@ -26,7 +26,14 @@ def retire(
     units = amounts.parse_amount(amount, ref.precision)
     source, taken = moving.take(session, held, caller.name, units)
     found = retirements.claim(session, request, caller.name)
-    blocks.move(session, ref.id, source, taken, (caller.account_id, BlockState.RETIRED, index))
+    blocks.move(
+        session,
+        ref.id,
+        (held.owner, held.state),
+        source,
+        taken,
+        (caller.account_id, BlockState.RETIRED, index),
+    )
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
     retirements.record(session, index, ref.id, caller.account_id, units, found, "retire", now)
     data = {

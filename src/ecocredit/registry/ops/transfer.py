@@ -44,11 +44,20 @@ def transfer(
         "blocks": serials.pairs(taken),
     }
     if retire is None:
-        blocks.move(session, ref.id, source, taken, (to, BlockState.TRADABLE, None))
+        blocks.move(
+            session,
+            ref.id,
+            (found.owner, found.state),
+            source,
+            taken,
+            (to, BlockState.TRADABLE, None),
+        )
         append(session, events.TRANSFERRED, caller.name, data, now, index)
         return {**moving.result(ref, units, taken, index), "recipient": recipient}
     claim = retirements.claim(session, retire, recipient)
-    blocks.move(session, ref.id, source, taken, (to, BlockState.RETIRED, index))
+    blocks.move(
+        session, ref.id, (found.owner, found.state), source, taken, (to, BlockState.RETIRED, index)
+    )
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
     retirements.record(session, index, ref.id, to, units, claim, "transfer", now)
     data.update(claim.event_fields())
