@@ -68,7 +68,7 @@ def populate(runtime: Runtime, admin_key: str | None) -> Registry:
         )
         keys[name] = key or ""
     reg = Registry(runtime, keys, "", "", "")
-    reg.as_("admin", registry.add_credit_type, "C", "Carbon dioxide equivalent", "tCO2e", 6)
+    # Credit type C (tCO2e, precision 6) is built in.
     reg.as_(
         "admin",
         registry.create_class,

@@ -37,8 +37,6 @@ ACCOUNTS = [
     "wang.wei --role holder --kind person",
 ]
 SET_UP = [
-    "registry credit-type add C --name 'Carbon dioxide equivalent' --unit tCO2e --precision 6"
-    " --as admin",
     "registry class create --credit-type C --name 'Afforestation carbon sink'"
     " --methodology CCER-14-001 --methodology-version V01 --admin ncsc"
     " --issuer ccer-registration --as admin",
@@ -89,12 +87,12 @@ def ledger_size(engine: Engine) -> int:
 
 
 def set_up(cli: Cli, tmp_path: Path) -> None:
-    """Accounts, credit type C, class C01, registered project C01-001 and report C01-001-R001."""
+    """Accounts, class C01 (built-in credit type C), project C01-001 and report C01-001-R001."""
     for account in ACCOUNTS:
         ok(cli(f"accounts create {account}"))
     made = [ok(cli(command)).out for command in SET_UP]
-    assert made[1].startswith("class C01 created: Afforestation carbon sink (CCER-14-001 V01)")
-    assert made[3].startswith("project C01-001 is now registered")
+    assert made[0].startswith("class C01 created: Afforestation carbon sink (CCER-14-001 V01)")
+    assert made[2].startswith("project C01-001 is now registered")
     document = tmp_path / "report.txt"
     document.write_text("Verification report, Alxa afforestation, 2025\n")
     filed = cli(
@@ -308,3 +306,12 @@ def test_show_and_replay_read_what_the_demo_wrote(cli: Cli, engine: Engine) -> N
         conn.execute(text("UPDATE registry_batches SET retired = retired + 1"))
     broken = cli("registry replay")
     assert broken.code == 1 and "retired is" in broken.err
+
+
+def test_credit_type_c_is_built_in_and_an_admin_adds_others(cli: Cli) -> None:
+    again = cli("registry credit-type add C --name X --unit t --precision 6 --as admin")
+    assert again.code == 1 and "credit type C exists already" in again.err
+    added = ok(
+        cli("registry credit-type add BIO --name Biodiversity --unit ha --precision 2 --as admin")
+    )
+    assert "BIO" in added.out

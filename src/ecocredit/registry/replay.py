@@ -17,6 +17,7 @@ from typing import Any
 from ecocredit.ledger.events import EVENTS
 from ecocredit.registry import serials
 from ecocredit.registry.model import BlockState, Span, Supply
+from ecocredit.registry.reference import builtin_credit_types
 from ecocredit.registry.serials import Block, BlockSet
 
 REGISTRY_ACCOUNT = "registry"
@@ -62,7 +63,8 @@ class Replay:
         self.size = 0
         self.names: list[str] = []
         self.ids: dict[str, int] = {}
-        self.precision: dict[str, int] = {}  # credit type, class and project → precision
+        # Credit type, class and project → precision; the built-in credit types have no entry.
+        self.precision = {t.abbrev: t.precision for t in builtin_credit_types()}
         self.reports: dict[str, int] = {}
         self.used_reports: set[str] = set()
         self.batches: dict[str, BatchBlocks] = {}

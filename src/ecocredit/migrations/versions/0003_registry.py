@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-28 23:34:34.129531
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -267,6 +269,27 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_registry_retirements_retired_at"), ["retired_at"], unique=False
         )
+    # The built-in credit type C (src/ecocredit/registry/data/credit_types.csv, as of this
+    # migration): tonnes of CO2e counted in grams.
+    op.bulk_insert(
+        sa.table(
+            "registry_credit_types",
+            sa.column("abbrev", sa.String),
+            sa.column("name", sa.String),
+            sa.column("unit", sa.String),
+            sa.column("precision", sa.Integer),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+        ),
+        [
+            {
+                "abbrev": "C",
+                "name": "Carbon dioxide equivalent",
+                "unit": "tCO2e",
+                "precision": 6,
+                "created_at": datetime(2026, 11, 28, tzinfo=UTC),
+            }
+        ],
+    )
 
 
 def downgrade() -> None:
