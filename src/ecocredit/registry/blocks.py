@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Integer, bindparam, delete, func, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ def _owned(dialect: Dialect) -> Compiled:
             _b.first > bindparam("after"),
         )
         .order_by(_b.first)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("skip", type_=Integer))
     )
     return compile_for(stmt, dialect)
 
@@ -60,10 +62,21 @@ def _shift_supply(dialect: Dialect, source: str, target: str) -> Compiled:
     return compile_for(stmt, dialect)
 
 
-def owned(session: Session, batch: int, owner: int, state: str, after: int = 0) -> list[Span]:
-    """The blocks ``owner`` holds in ``state`` in a batch after serial ``after``, in order."""
+def owned(
+    session: Session, batch: int, owner: int, state: str, after: int = 0, limit: int = 2**62
+) -> list[Span]:
+    """Up to ``limit`` blocks ``owner`` holds in ``state`` after serial ``after``, in order."""
     statement = _owned(session.get_bind().dialect)
-    rows = fetch(session, statement, owner=owner, batch=batch, state=state, after=after)
+    rows = fetch(
+        session,
+        statement,
+        owner=owner,
+        batch=batch,
+        state=state,
+        after=after,
+        limit=limit,
+        skip=0,
+    )
     return [Span(int(first), int(last)) for first, last in rows]
 
 

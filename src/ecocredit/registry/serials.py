@@ -12,12 +12,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ecocredit.registry.model import Span
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """Units ``first``…``last`` of a batch with their owner, state and finalising operation."""
 
     first: int

@@ -114,7 +114,9 @@ blocks = Table(
     Column("owner_id", BigInt, ForeignKey("accounts.id"), nullable=False),
     Column("state", String(16), nullable=False),
     Column("op", BigInteger, nullable=True),  # ledger index of the retirement or cancellation
-    Index("ix_registry_blocks_owner", "owner_id", "batch_id", "state", "first"),
+    # Covering: a holding is read from the index alone, in serial order (SQLite picks it over
+    # the primary key even with no statistics).
+    Index("ix_registry_blocks_owner", "owner_id", "batch_id", "state", "first", "last"),
     Index("ix_registry_blocks_op", "op"),
     sqlite_with_rowid=False,
 )

@@ -201,7 +201,11 @@ def upgrade() -> None:
     with op.batch_alter_table("registry_blocks", schema=None) as batch_op:
         batch_op.create_index("ix_registry_blocks_op", ["op"], unique=False)
         batch_op.create_index(
-            "ix_registry_blocks_owner", ["owner_id", "batch_id", "state", "first"], unique=False
+            # Covering (last included), so that reading a holding never touches the table and
+            # SQLite prefers it to the primary key even without statistics.
+            "ix_registry_blocks_owner",
+            ["owner_id", "batch_id", "state", "first", "last"],
+            unique=False,
         )
 
     op.create_table(
