@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, delete, func, select, update
+from sqlalchemy import BigInteger, BindParameter, Integer, bindparam, delete, func, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ def _owned(dialect: Dialect) -> Compiled:
             _b.first > bindparam("after"),
         )
         .order_by(_b.first)
-        .limit(bindparam("limit", type_=Integer))
+        .limit(bindparam("limit", type_=BigInteger))
         .offset(bindparam("skip", type_=Integer))
     )
     return compile_for(stmt, dialect)
