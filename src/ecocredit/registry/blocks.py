@@ -134,9 +134,10 @@ def move(
     dialect = session.get_bind().dialect
     used = [Block(b.first, b.last, holder[0], holder[1]) for b in source[: len(taken)]]
     emptied = [b.last + 1 for b, span in zip(used, taken, strict=True) if span.last == b.last]
-    params = {f"l{i}": b.first for i, b in enumerate(used)}
-    params.update({f"r{i}": first for i, first in enumerate(emptied)})
-    statement = _neighbours(dialect, len(used), len(emptied))
+    lefts, rights = _padded([b.first for b in used]), _padded(emptied)
+    params = {f"l{i}": first for i, first in enumerate(lefts)}
+    params.update({f"r{i}": first for i, first in enumerate(rights)})
+    statement = _neighbours(dialect, len(lefts), len(rights))
     before = {b.first: b for b in map(_block, fetch(session, statement, batch=batch, **params))}
     before.update((b.first, b) for b in used)
     view = BlockSet()
@@ -145,6 +146,18 @@ def move(
     view.move(list(taken), target)
     after = {b.first: b for b in view.blocks()}
     _write_difference(session, dialect, batch, before, after)
+
+
+def _padded(keys: list[int]) -> list[int]:
+    """``keys`` repeated up to a power of two (none stays none).
+
+    A statement's text depends on how many keys it has; rounding the count keeps the texts
+    few, so PostgreSQL plans each once (psycopg prepares a statement used five times).
+    """
+    if not keys:
+        return keys
+    size = 1 << (len(keys) - 1).bit_length()
+    return keys + [keys[-1]] * (size - len(keys))
 
 
 def _write_difference(
@@ -167,10 +180,12 @@ def _write_difference(
         for f, b in after.items()
         if f in before and before[f] != b
     ]
-    if gone:
-        execute_many(session, _delete(dialect), gone)
-    if changed:
-        execute_many(session, _rewrite(dialect), changed)
+    for statement, rows in ((_delete(dialect), gone), (_rewrite(dialect), changed)):
+        # One row is the usual case: a plain execute costs less than an executemany.
+        if len(rows) == 1:
+            execute(session, statement, **rows[0])
+        elif rows:
+            execute_many(session, statement, rows)
     insert(session, batch, [b for f, b in after.items() if f not in before])
 
 
