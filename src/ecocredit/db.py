@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, eve
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from ecocredit.errors import DatabaseNotReady
+from ecocredit.errors import CommitOutcomeUnknown, DatabaseNotReady
 
 if TYPE_CHECKING:
     from ecocredit.batching import WriteBatcher
@@ -109,12 +109,27 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one write transaction, retrying it whole on a serialization race."""
+        """Run ``work`` in one write transaction, retrying it whole on a serialization race.
+
+        A connection lost while committing is never retried: the commit may have reached the
+        database, and running the work again would apply it twice. The caller hears that the
+        outcome is unknown; a request with an idempotency key can then be repeated safely.
+        """
         for attempt in range(_RETRIES):
+            committing = False
             try:
-                with Session(self.engine) as session, session.begin():
-                    return work(session)
+                with Session(self.engine) as session:
+                    with session.begin():
+                        result = work(session)
+                        committing = True
+                    return result
             except DBAPIError as exc:
+                if committing and exc.connection_invalidated:
+                    raise CommitOutcomeUnknown(
+                        "the connection to the database was lost while committing, so the "
+                        "change may or may not have been recorded: repeat the request with "
+                        "the same Idempotency-Key, or look in the log, rather than send it anew"
+                    ) from exc
                 if attempt == _RETRIES - 1 or not is_retryable(exc):
                     raise
                 # Jittered backoff, so that writers that collided do not collide again.

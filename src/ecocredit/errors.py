@@ -17,6 +17,7 @@
     └── SetupError                        setup_error            503  the operator must act
         ├── SigningKeyError               signing_key_error      503  names the key file
         ├── DatabaseNotReady              database_not_ready     503
+        ├── CommitOutcomeUnknown          commit_outcome_unknown 503  retry with the same key
         ├── LedgerCorrupt                 ledger_corrupt         503  names the first bad index
         └── ReplayMismatch                replay_mismatch        503  names the first difference
 
@@ -137,6 +138,12 @@ class DatabaseNotReady(SetupError):
     """The database has not been created or its migrations are not applied."""
 
     code = "database_not_ready"
+
+
+class CommitOutcomeUnknown(SetupError):
+    """The database connection was lost during a commit: the change may or may not be saved."""
+
+    code = "commit_outcome_unknown"
 
 
 class LedgerCorrupt(SetupError):

@@ -66,3 +66,33 @@ def test_submit_returns_the_result_and_raises_the_error_of_its_own_operation(
         reg.runtime.db.submit(lambda s: registry.transfer(s, alice, reg.batch, "bob", "1000"))
     with reg.runtime.db.read() as session:
         audit.replay_check(session)
+
+
+@pytest.mark.parametrize("path", ["write", "submit"])
+def test_a_commit_whose_answer_is_lost_is_never_run_again(reg: Registry, path: str) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from ecocredit.errors import CommitOutcomeUnknown
+
+    db, alice = reg.runtime.db, reg.who("alice")
+    before = _size(reg)
+    fired: list[int] = []
+
+    def lost(session: Session) -> None:
+        # The COMMIT reached the database; its answer did not: the driver reports a dead link.
+        if not fired and not session.in_nested_transaction():
+            fired.append(1)
+            raise OperationalError(
+                "COMMIT", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+
+    event.listen(Session, "after_commit", lost)
+    try:
+        run = db.write if path == "write" else db.submit
+        with pytest.raises(CommitOutcomeUnknown, match="same Idempotency-Key"):
+            run(lambda s: registry.transfer(s, alice, reg.batch, "bob", "1"))
+    finally:
+        event.remove(Session, "after_commit", lost)
+    assert _size(reg) == before + 1  # committed once, and not again

@@ -767,3 +767,47 @@ def test_credits_are_never_sent_to_the_buffer_pool_account(reg: Registry) -> Non
     reg.as_("admin", registry.cancel_buffer, reg.batch, "1", "reversal")  # the pool exists
     with pytest.raises(PermissionDenied, match="buffer pool"):
         reg.as_("alice", registry.transfer, reg.batch, "registry", "1")
+
+
+# Inputs found in review ------------------------------------------------------------------
+
+
+def test_a_buffer_share_must_be_a_plain_decimal(reg: Registry) -> None:
+    spare = report(reg, "10")
+    for share in ("1e-999999999", "0.1234567", "-0.1", "NaN", "0.6"):
+        refused(
+            reg, InvalidParameter, ["buffer_share"], "issuer",
+            registry.issue, spare, [("alice", "1")], share,
+        )  # fmt: skip
+
+
+def test_a_monitoring_period_before_1990_is_refused(reg: Registry) -> None:
+    refused(
+        reg, InvalidParameter, ["period_start 0999-01-01 is before 1990"], "verifier",
+        registry.file_report, reg.project, "0999-01-01", "2026-12-31", "10", SHA,
+    )  # fmt: skip
+
+
+def test_a_beneficiary_name_that_grows_when_normalised_is_refused(reg: Registry) -> None:
+    claim = RetirementRequest("CN-BJ", beneficiary_name="ß" * 200)
+    refused(
+        reg, InvalidParameter, ["400 characters once normalised"], "alice",
+        registry.retire, reg.batch, "1", claim,
+    )  # fmt: skip
+
+
+def test_a_payout_to_long_account_names_fits_the_log(reg: Registry) -> None:
+    names = [f"{i:04d}-" + "x" * 59 for i in range(1_100)]  # 64 characters each
+    reg.write(
+        lambda s: [
+            accounts.create_account(s, n, [Role.HOLDER], "admin", "person", with_key=False)
+            for n in names
+        ]
+    )
+    out = reg.as_("issuer", registry.issue, report(reg, "2000"), [(n, "1") for n in names])
+    assert out["recipients"] == 1_100
+    with reg.runtime.db.read() as session:
+        size = store.read_head(session).size
+        entries = store.read_entries(session, out["ledger_index"], size)
+        assert max(len(entry) for _, entry, _ in entries) <= 65_535
+        check_registry(session)

@@ -168,7 +168,12 @@ class LogSupply:
         with self._lock:
             if latest.size < self._replay.size:
                 self._replay = Replay()
-            replay = advance(session, self._replay, latest.size)
+            try:
+                replay = advance(session, self._replay, latest.size)
+            except ReplayMismatch:
+                # A refused entry may have been half applied: start over next time.
+                self._replay = Replay()
+                raise
             supply = replay.supply()
             rows = [_supply_row(replay, d, supply[d]) for d in sorted(replay.batches)]
         return {

@@ -20,6 +20,7 @@ BATCH = re.compile(r"^([A-Z]{1,3}[0-9]{2,}-[0-9]{3,})-([0-9]{8})-([0-9]{8})-([0-
 REPORT = re.compile(r"^([A-Z]{1,3}[0-9]{2,}-[0-9]{3,})-R([0-9]{3,})$")
 JURISDICTION = re.compile(r"^([A-Z]{2})(?:-([A-Z0-9]{1,3})(?: ([a-zA-Z0-9 \-]{1,64}))?)?$")
 MAX_TEXT = 512
+FIRST_YEAR = 1990  # the IPCC's first assessment; no monitoring period starts earlier
 MAX_REFERENCE = 32
 
 
@@ -83,8 +84,12 @@ def check_date(value: object, field: str) -> date:
 
 
 def check_period(start: object, end: object, names: tuple[str, str]) -> tuple[date, date]:
-    """Check a period of two dates, the first not after the second."""
+    """Check a monitoring period: two dates from 1990 on, the first not after the second."""
     first, last = check_date(start, names[0]), check_date(end, names[1])
+    if first.year < FIRST_YEAR:
+        # Batch ids carry the period's dates as eight digits, and no monitoring period
+        # starts before carbon accounting existed: an earlier year is a typing error.
+        raise InvalidParameter(f"{names[0]} {first} is before {FIRST_YEAR}", field=names[0])
     if first > last:
         raise InvalidParameter(f"{names[0]} {first} is after {names[1]} {last}", field=names[0])
     return first, last

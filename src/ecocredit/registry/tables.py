@@ -72,7 +72,9 @@ reports = Table(
     "registry_reports",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("project_id", String(24), ForeignKey("registry_projects.id"), nullable=False),
+    Column(
+        "project_id", String(24), ForeignKey("registry_projects.id"), nullable=False, index=True
+    ),
     Column("verifier_id", BigInt, ForeignKey("accounts.id"), nullable=False),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
@@ -87,7 +89,9 @@ batches = Table(
     metadata,
     Column("id", BigInt, primary_key=True, autoincrement=True),
     Column("denom", String(64), nullable=False, unique=True),
-    Column("project_id", String(24), ForeignKey("registry_projects.id"), nullable=False),
+    Column(
+        "project_id", String(24), ForeignKey("registry_projects.id"), nullable=False, index=True
+    ),
     Column("class_id", String(16), ForeignKey("registry_classes.id"), nullable=False),
     Column("issuer_id", BigInt, ForeignKey("accounts.id"), nullable=False),
     Column("report_id", String(32), ForeignKey("registry_reports.id"), nullable=False, unique=True),
@@ -134,7 +138,7 @@ retirements = Table(
     metadata,
     Column("ledger_index", BigInteger, primary_key=True, autoincrement=False),
     Column("batch_id", BigInt, ForeignKey("registry_batches.id"), nullable=False, index=True),
-    Column("holder_id", BigInt, ForeignKey("accounts.id"), nullable=False),
+    Column("holder_id", BigInt, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("amount", BigInteger, nullable=False),
     Column("beneficiary_kind", String(16), nullable=False),
     Column("beneficiary_key", String(220), nullable=False, index=True),

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecocredit.api_deps import ReadSession
@@ -27,6 +28,7 @@ from ecocredit.registry.filters import (
     RetirementFilter,
 )
 from ecocredit.registry.queries_certificate import certificate
+from ecocredit.registry.tables import retirements
 from ecocredit.web.routes import WEB_DIR
 
 _templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -69,13 +71,15 @@ def registry_home(request: Request, session: ReadSession) -> HTMLResponse:
     """Supply by batch and by province, the classes, projects, batches and latest retirements."""
     batches, projects = _everything(session)
     classes = queries.class_list(session, ClassFilter.parse({}), _ALL)["items"]
-    latest = queries_credits.retirement_list(session, RetirementFilter.parse({}), _ALL)["items"]
+    count = session.execute(select(func.count()).select_from(retirements)).scalar_one()
+    newest = Page(limit=20, offset=max(0, int(count) - 20))
+    latest = queries_credits.retirement_list(session, RetirementFilter.parse({}), newest)["items"]
     context = {
         "totals": _totals(batches),
         "classes": classes,
         "projects": projects,
         "batches": batches,
-        "retirements": list(reversed(latest))[:20],
+        "retirements": list(reversed(latest)),
         # "<" escaped so no text in the data can close the script element it sits in.
         "chart": json.dumps(_charts(batches, projects)).replace("<", "\\u003c"),
     }

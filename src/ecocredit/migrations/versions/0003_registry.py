@@ -273,6 +273,10 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_registry_retirements_retired_at"), ["retired_at"], unique=False
         )
+    # Lookups by project (batch and report sequences, filters) and by holder (retirements).
+    op.create_index("ix_registry_reports_project_id", "registry_reports", ["project_id"])
+    op.create_index("ix_registry_batches_project_id", "registry_batches", ["project_id"])
+    op.create_index("ix_registry_retirements_holder_id", "registry_retirements", ["holder_id"])
     # The built-in credit type C (src/ecocredit/registry/data/credit_types.csv, as of this
     # migration): tonnes of CO2e counted in grams.
     op.bulk_insert(
@@ -297,6 +301,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_registry_retirements_holder_id", "registry_retirements")
+    op.drop_index("ix_registry_batches_project_id", "registry_batches")
+    op.drop_index("ix_registry_reports_project_id", "registry_reports")
     with op.batch_alter_table("registry_retirements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_registry_retirements_retired_at"))
         batch_op.drop_index(batch_op.f("ix_registry_retirements_beneficiary_key"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -32,9 +33,11 @@ from ecocredit.registry.model import BlockState, ProjectStatus
 from ecocredit.registry.ops.common import begin
 from ecocredit.registry.tables import batches, reports
 
-CHUNK = 1000  # blocks per credits_issued entry: about 45 kB, under the 64 kB entry limit
+CHUNK = 1000  # blocks per credits_issued entry at most
+CHUNK_BYTES = 60_000  # and at most this much of them: a log entry holds 65,535 bytes
 _NAMES_PER_QUERY = 5000
 MAX_BUFFER_SHARE = Decimal("0.5")
+_SHARE = re.compile(r"[0-9](?:\.[0-9]{1,6})?")
 
 Progress = Callable[[int], None]
 
@@ -50,14 +53,16 @@ def buffer_units(recipients_total: int, share: Fraction) -> int:
 
 
 def check_share(text: str) -> Fraction:
-    """Parse a buffer share such as ``"0.15"`` (0 up to 0.5)."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError):
+    """Parse a buffer share such as ``"0.15"`` (0 up to 0.5, at most six decimal places)."""
+    # A plain decimal only: Decimal() would take "1e-999999999", whose exact fraction is a
+    # number of a billion digits that holds the interpreter for hours.
+    if not isinstance(text, str) or not _SHARE.fullmatch(text):
         raise InvalidParameter(
-            f"buffer_share {text!r} is not a decimal such as 0.15", field="buffer_share"
-        ) from None
-    if not value.is_finite() or not 0 <= value <= MAX_BUFFER_SHARE:
+            f"buffer_share {text!r} is not a decimal such as 0.15 (at most six places)",
+            field="buffer_share",
+        )
+    value = Decimal(text)
+    if not 0 <= value <= MAX_BUFFER_SHARE:
         raise InvalidParameter(
             f"buffer_share {text} must be between 0 and {MAX_BUFFER_SHARE}",
             field="buffer_share",
@@ -235,11 +240,11 @@ def issue(
         "recipients": len(names),
     }
     entries = [events.encode(events.BATCH_ISSUED, caller.name, header, now)]
-    for start in range(0, len(moved), CHUNK):
-        chunk = {"batch": denom, "blocks": moved[start : start + CHUNK]}
-        entries.append(events.encode(events.CREDITS_ISSUED, caller.name, chunk, now))
+    for chunk in _chunks(moved):
+        data = {"batch": denom, "blocks": chunk}
+        entries.append(events.encode(events.CREDITS_ISSUED, caller.name, data, now))
         if progress is not None:
-            progress(len(chunk["blocks"]) // 2)
+            progress(len(chunk) // 2)
     first = store.append(session, entries)
     if first != index:
         raise LedgerCorrupt(f"batch {denom} landed at entry {first}, not {index}", index=first)
@@ -270,6 +275,22 @@ def _blocks(
         moved.append([name, first, last])
         first = last + 1
     return rows, moved
+
+
+def _chunks(moved: list[list[Any]]) -> Iterator[list[list[Any]]]:
+    """The blocks in runs of at most CHUNK, each small enough for one log entry.
+
+    A block is written ``["name",first,last],``: its size is known without encoding it.
+    """
+    start, size = 0, 0
+    for end, (name, first, last) in enumerate(moved):
+        cost = len(name) + len(str(first)) + len(str(last)) + 6
+        if end > start and (end - start == CHUNK or size + cost > CHUNK_BYTES):
+            yield moved[start:end]
+            start, size = end, 0
+        size += cost
+    if start < len(moved):
+        yield moved[start:]
 
 
 def _denom(session: Session, project: str, start: date, end: date) -> str:

@@ -21,6 +21,7 @@ from ecocredit.registry.model import BeneficiaryKind, ReasonCode, RetirementRequ
 from ecocredit.registry.tables import entities, retirements
 
 _FOLD = re.compile(r"[\W_]+", re.UNICODE)
+MAX_KEY = 200  # registry_entities.key
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,19 @@ def check_request(request: RetirementRequest) -> RetirementRequest:
         raise InvalidParameter(
             "give beneficiary_account or beneficiary_name, not both", field="beneficiary_name"
         )
-    if request.beneficiary_name.strip() and not entity_key(request.beneficiary_name):
-        raise InvalidParameter(
-            "beneficiary_name has no letters or digits", field="beneficiary_name"
-        )
+    if request.beneficiary_name.strip():
+        folded = entity_key(request.beneficiary_name)
+        if not folded:
+            raise InvalidParameter(
+                "beneficiary_name has no letters or digits", field="beneficiary_name"
+            )
+        if len(folded) > MAX_KEY:
+            # Unicode folding can lengthen a name ("ß" → "ss"): the key has to fit too.
+            raise InvalidParameter(
+                f"beneficiary_name is {len(folded)} characters once normalised; at most "
+                f"{MAX_KEY} are allowed",
+                field="beneficiary_name",
+            )
     return request
 
 
