@@ -71,8 +71,8 @@ def test_a_deleted_retirement_is_named(reg: Registry) -> None:
         _check(reg)
 
 
-def _entry(kind: str, data: dict[str, object]) -> bytes:
-    return bytes(events.encode(events.EVENTS[kind], "mallory", data, datetime.now(UTC)))
+def _entry(kind: str, data: dict[str, object], actor: str = "mallory") -> bytes:
+    return bytes(events.encode(events.EVENTS[kind], actor, data, datetime.now(UTC)))
 
 
 def _replayed(reg: Registry) -> Replay:
@@ -92,8 +92,18 @@ def test_a_forged_transfer_of_units_the_sender_does_not_hold_is_refused(reg: Reg
         "amount": 1,
         "blocks": [[1, 1]],  # unit 1 is alice's
     }
-    with pytest.raises(ReplayError, match="not the ones bob holds first"):
+    with pytest.raises(ReplayError, match="'mallory' moves credits of 'bob'"):
         replay.feed(replay.size, _entry("registry.transferred", forged))
+    with pytest.raises(ReplayError, match="not the ones bob holds first"):
+        replay.feed(replay.size, _entry("registry.transferred", forged, "bob"))
+    forged["recipient"] = "nobody"
+    with pytest.raises(ReplayError, match="'nobody' is not an account the log opened"):
+        replay.feed(replay.size, _entry("registry.transferred", forged, "bob"))
+    retired = {**forged, "holder": "bob"}
+    with pytest.raises(ReplayError, match="exactly the fields"):
+        replay.feed(replay.size, json.dumps(
+            {"type": "registry.cancelled", "time": "t", "actor": "bob", "data": retired}
+        ).encode())  # fmt: skip
 
 
 def test_overspending_and_double_issuance_in_the_log_are_refused(reg: Registry) -> None:
@@ -106,14 +116,14 @@ def test_overspending_and_double_issuance_in_the_log_are_refused(reg: Registry) 
         "blocks": [[600_000_001, 900_000_001]],
     }
     with pytest.raises(ReplayError, match="does not hold"):
-        replay.feed(replay.size, _entry("registry.transferred", too_much))
+        replay.feed(replay.size, _entry("registry.transferred", too_much, "bob"))
     again = json.loads(_replayed_entry(reg, "registry.batch_issued"))["data"]
     again["batch"] = reg.batch[:-3] + "002"
     with pytest.raises(ReplayError, match="backs a second batch"):
         replay.feed(
             replay.size,
             rfc8785.dumps(
-                {"type": "registry.batch_issued", "time": "t", "actor": "x", "data": again}
+                {"type": "registry.batch_issued", "time": "t", "actor": "issuer", "data": again}
             ),
         )
 
@@ -167,5 +177,10 @@ def test_every_registry_event_is_either_replayed_or_known_to_move_no_credit() ->
     from ecocredit.registry.replay import _HANDLERS
 
     declared = {name for name in events.EVENTS if name.startswith("registry.")}
-    no_credit_moves = {"registry.class_issuers_set", "registry.project_status_set"}
+    # Issuers and reports are learned by the replay's parties; a status moves no credit.
+    no_credit_moves = {
+        "registry.class_issuers_set",
+        "registry.project_status_set",
+        "registry.report_filed",
+    }
     assert declared - set(_HANDLERS) == no_credit_moves

@@ -18,18 +18,15 @@ from ecocredit.ledger.events import EVENTS
 from ecocredit.registry import serials
 from ecocredit.registry.model import BlockState, Span, Supply
 from ecocredit.registry.reference import builtin_credit_types
+from ecocredit.registry.replay_parties import (
+    REGISTRY_ACCOUNT,
+    Parties,
+    ReplayError,
+    check_fields,
+)
 from ecocredit.registry.serials import Block, BlockSet
 
-REGISTRY_ACCOUNT = "registry"
-
-
-class ReplayError(Exception):
-    """An entry the registry's rules do not allow: the log itself is inconsistent."""
-
-    def __init__(self, index: int, message: str) -> None:
-        """Keep the index of the offending entry."""
-        super().__init__(f"entry {index}: {message}")
-        self.index = index
+__all__ = ["BatchBlocks", "Replay", "ReplayError", "RetirementSeen"]
 
 
 class BatchBlocks(BlockSet):
@@ -42,6 +39,7 @@ class BatchBlocks(BlockSet):
         self.granted = 0  # tradable units issued so far by credits_issued chunks
         self.expected = 0  # tradable units the batch_issued entry announced
         self.supply: dict[str, int] = {}
+        self.recipients: set[str] = set()  # while its credits_issued entries come in
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Replay:
         self.ids: dict[str, int] = {}
         # Credit type, class and project → precision; the built-in credit types have no entry.
         self.precision = {t.abbrev: t.precision for t in builtin_credit_types()}
-        self.reports: dict[str, int] = {}
+        self.parties = Parties()
         self.used_reports: set[str] = set()
         self.batches: dict[str, BatchBlocks] = {}
         self.retirements: list[RetirementSeen] = []
@@ -78,13 +76,16 @@ class Replay:
         kind, actor, data = _parse(entry)
         if self._open is not None and kind != "registry.credits_issued":
             raise ReplayError(index, f"batch {self._open.denom} was not fully issued")
-        handler = _HANDLERS.get(kind)
-        if handler is None and kind.startswith("registry.") and kind not in EVENTS:
+        if kind.startswith("registry.") and kind not in EVENTS:
             raise ReplayError(index, f"{kind} is a registry event this version does not know")
-        if handler is not None:
+        if kind.startswith(("registry.", "account.")) and kind in EVENTS:
+            data = check_fields(index, kind, data)
             try:
-                handler(self, index, actor, data)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                self.parties.learn(kind, data)
+                handler = _HANDLERS.get(kind)
+                if handler is not None:
+                    handler(self, index, actor, data)
+            except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
                 raise ReplayError(index, f"{kind} has a malformed payload ({exc})") from None
         self.size += 1
 
@@ -144,18 +145,22 @@ def _project(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> No
     replay.precision[str(data["project"])] = replay.precision[str(data["class_id"])]
 
 
-def _report(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
-    replay.reports[str(data["report"])] = int(data["verified"])
-
-
 def _batch_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
     denom, report, issued = str(data["batch"]), str(data["report"]), int(data["issued"])
+    project = str(data["project"])
+    replay.parties.issuer(index, actor, project)
     if denom in replay.batches:
         raise ReplayError(index, f"batch {denom} is issued a second time")
     if report in replay.used_reports:
         raise ReplayError(index, f"report {report} backs a second batch")
-    if issued > replay.reports.get(report, -1):
-        raise ReplayError(index, f"batch {denom} issues more than report {report} verified")
+    seen = replay.parties.reports.get(report)
+    if seen is None or seen.project != project:
+        raise ReplayError(index, f"report {report} is not a report of {project}")
+    start, end = (seen.period_start.replace("-", ""), seen.period_end.replace("-", ""))
+    if not denom.startswith(f"{project}-{start}-{end}-"):
+        raise ReplayError(index, f"batch {denom} does not name {project} and the report's period")
+    if not 0 < issued <= seen.verified:
+        raise ReplayError(index, f"batch {denom} issues {issued} against {seen.verified} verified")
     replay.used_reports.add(report)
     batch = BatchBlocks(denom, issued, report, replay.precision[str(data["project"])])
     buffer = data["buffer"]
@@ -167,8 +172,10 @@ def _batch_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]) 
         batch.add(Block(first, last, replay.owner(REGISTRY_ACCOUNT), BlockState.BUFFER))
         batch.supply[BlockState.BUFFER] = last - first + 1
         batch.expected = first - 1
+    if batch.expected < 1:
+        raise ReplayError(index, f"batch {denom} gives nothing to any recipient")
     replay.batches[denom] = batch
-    replay._open = batch if batch.expected > 0 else None
+    replay._open = batch
 
 
 def _credits_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
@@ -176,6 +183,10 @@ def _credits_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]
     if batch is None or batch.denom != data["batch"]:
         raise ReplayError(index, f"credits of {data['batch']} outside its issuance")
     for name, first, last in data["blocks"]:
+        replay.parties.holder(index, str(name), "recipient")
+        if name in batch.recipients:
+            raise ReplayError(index, f"{name!r} is a recipient of {batch.denom} twice")
+        batch.recipients.add(str(name))
         if int(first) != batch.granted + 1 or int(last) < int(first):
             raise ReplayError(index, f"block {first}-{last} does not follow {batch.granted}")
         if int(last) > batch.expected:
@@ -185,6 +196,7 @@ def _credits_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]
     batch.supply[BlockState.TRADABLE] = batch.granted
     if batch.granted == batch.expected:
         replay._open = None
+        batch.recipients.clear()
 
 
 def _take(
@@ -202,6 +214,17 @@ def _take(
     return batch, taken
 
 
+def _mover(replay: Replay, index: int, actor: str, holder: str, recipient: str | None) -> None:
+    """Only a holder moves its own credits, and only to another account that can hold them."""
+    if actor != holder:
+        raise ReplayError(index, f"{actor!r} moves credits of {holder!r}")
+    replay.parties.holder(index, holder, "holder")
+    if recipient is not None:
+        if recipient == holder:
+            raise ReplayError(index, "sender and recipient are the same")
+        replay.parties.holder(index, recipient, "recipient")
+
+
 def _shift(batch: BatchBlocks, source: str, target: str, amount: int) -> None:
     batch.supply[source] = batch.supply.get(source, 0) - amount
     batch.supply[target] = batch.supply.get(target, 0) + amount
@@ -209,8 +232,7 @@ def _shift(batch: BatchBlocks, source: str, target: str, amount: int) -> None:
 
 def _transferred(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
     sender, recipient = str(data["sender"]), str(data["recipient"])
-    if sender == recipient:
-        raise ReplayError(index, "sender and recipient are the same")
+    _mover(replay, index, actor, sender, recipient)
     batch, taken = _take(replay, index, data, sender, BlockState.TRADABLE)
     batch.move(taken, (replay.owner(recipient), BlockState.TRADABLE, None))
 
@@ -219,9 +241,11 @@ def _final(state: str, holder_field: str | None, via_retire: bool) -> Any:
     def apply(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
         holder = REGISTRY_ACCOUNT if holder_field is None else str(data[holder_field])
         source = BlockState.BUFFER if holder_field is None else BlockState.TRADABLE
-        owner = str(data.get("recipient", holder))
-        if holder_field == "sender" and holder == owner:
-            raise ReplayError(index, "sender and recipient are the same")
+        owner = str(data["recipient"]) if holder_field == "sender" else holder
+        if holder_field is None:
+            replay.parties.admin(index, actor, "cancel buffer credits")
+        else:
+            _mover(replay, index, actor, holder, owner if holder_field == "sender" else None)
         batch, taken = _take(replay, index, data, holder, source)
         batch.move(taken, (replay.owner(owner), state, index))
         _shift(batch, source, state, int(data["amount"]))
@@ -238,7 +262,6 @@ _HANDLERS: dict[str, Any] = {
     "registry.credit_type_added": _credit_type,
     "registry.class_created": _class,
     "registry.project_created": _project,
-    "registry.report_filed": _report,
     "registry.batch_issued": _batch_issued,
     "registry.credits_issued": _credits_issued,
     "registry.transferred": _transferred,
