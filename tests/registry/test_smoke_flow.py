@@ -51,3 +51,21 @@ def test_a_move_across_more_blocks_than_one_page_reads_them_all(reg: Registry) -
         reg.as_("bob", registry.transfer, reg.batch, "alice", "300")
     with reg.runtime.db.read() as session:
         audit.replay_check(session)
+
+
+def test_holdings_list_a_bounded_number_of_blocks_and_say_so(
+    reg: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecocredit.registry import queries_credits
+    from ecocredit.registry.filters import HoldingFilter, Page
+
+    for _ in range(3):  # bob gets units 1, 3, 5: three blocks that cannot merge
+        reg.as_("alice", registry.transfer, reg.batch, "bob", "0.000001")
+        reg.as_("alice", registry.transfer, reg.batch, "carol", "0.000001")
+    monkeypatch.setattr(queries_credits, "MAX_BLOCKS", 2)
+    with reg.runtime.db.read() as session:
+        held = queries_credits.holdings(session, "bob", HoldingFilter.parse({}), Page())
+    (tradable,) = held["items"]
+    assert tradable["amount"] == "300.000003"
+    assert tradable["blocks"] == [[1, 1], [3, 3]]
+    assert tradable["more_blocks"] is True

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal
 from ecocredit.api_deps import Caller, RuntimeDep
 from ecocredit.errors import EcocreditError
@@ -187,9 +188,9 @@ class Writer:
         """
 
         def work(session: Session) -> tuple[int, Any]:
-            return run_once(
-                session, self.caller, self.key, request, lambda: (201, op(session, self.caller))
-            )
+            # Roles as they stand inside the write, not as they stood at authentication.
+            caller = accounts.principal(session, self.caller.name)
+            return run_once(session, caller, self.key, request, lambda: (201, op(session, caller)))
 
         # Group commit: concurrent requests share a transaction, each in its own savepoint.
         status, body = self.runtime.db.submit(work)

@@ -153,28 +153,36 @@ def holdings(session: Session, name: str, where: HoldingFilter, page: Page) -> d
             "batch": str(g.denom),
             "state": str(g.state),
             "amount": amounts.format_amount(int(g.units), int(g.precision)),
-            "blocks": serials.pairs(spans.get((int(g.batch_id), str(g.state)), [])),
+            "blocks": serials.pairs(spans[(int(g.batch_id), str(g.state))][:MAX_BLOCKS]),
+            "more_blocks": len(spans[(int(g.batch_id), str(g.state))]) > MAX_BLOCKS,
         }
         for g in groups
     ]
     return {"account": name, **listing(items, page, more)}
 
 
+MAX_BLOCKS = 1000  # blocks listed per holding; the amount always counts them all
+
+
 def _spans(
     session: Session, owner: int, groups: Sequence[Row[Any]]
 ) -> dict[tuple[int, str], list[Span]]:
-    """The owner's blocks in the batches of ``groups``, by batch and state, in serial order."""
-    if not groups:
-        return {}
+    """The owner's lowest blocks of each group (batch and state), one more than shown.
+
+    A programme's account can hold a million blocks of one batch: each group is read from
+    the owner's index with a limit, never whole.
+    """
     b = blocks.c
-    query = (
-        select(b.batch_id, b.state, b.first, b.last)
-        .where(b.owner_id == owner, b.batch_id.in_(sorted({int(g.batch_id) for g in groups})))
-        .order_by(b.batch_id, b.state, b.first)
-    )
     found: dict[tuple[int, str], list[Span]] = {}
-    for batch_id, state, first, last in session.execute(query):
-        found.setdefault((int(batch_id), str(state)), []).append(Span(int(first), int(last)))
+    for g in groups:
+        query = (
+            select(b.first, b.last)
+            .where(b.owner_id == owner, b.batch_id == g.batch_id, b.state == g.state)
+            .order_by(b.first)
+            .limit(MAX_BLOCKS + 1)
+        )
+        spans = [Span(int(first), int(last)) for first, last in session.execute(query)]
+        found[(int(g.batch_id), str(g.state))] = spans
     return found
 
 

@@ -91,7 +91,8 @@ def set_class_issuers(
     """Replace a class's issuers; only its admin (or the registry admin) may."""
     _, now = begin(session)
     row = lookup.class_row(session, class_id)
-    if row["admin_id"] != caller.account_id and not caller.has(Role.ADMIN):
+    is_class_admin = row["admin_id"] == caller.account_id and caller.has(Role.CLASS_ADMIN)
+    if not is_class_admin and not caller.has(Role.ADMIN):
         raise PermissionDenied(f"only the admin of class {class_id} sets its issuers")
     members = _issuer_ids(session, issuers)
     session.execute(delete(class_issuers).where(class_issuers.c.class_id == class_id))
