@@ -96,6 +96,11 @@ class WriteBatcher:
 
 
 def _run_each(session: Session, jobs: list[_Job]) -> None:
+    if len(jobs) == 1:
+        # Alone, an operation needs no savepoint: its failure rolls back the transaction,
+        # which holds nothing else, and reaches its caller through Database.write.
+        jobs[0].outcome = (True, jobs[0].work(session))
+        return
     # Lock the log once for the group, and write its head row once at the end.
     store.defer_head_writes(session)
     for job in jobs:
