@@ -22,9 +22,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -41,10 +40,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateSchema, DropSchema
 
+from bench_common import pg_schema
 from ecocredit import migrate
-from ecocredit.db import Database, make_engine
+from ecocredit.db import Database
 from ecocredit.ledger import merkle, store, verify
 from ecocredit.ledger.note import Signer
 from ledger_report import latency_table, notes, summary_json, summary_table
@@ -170,24 +169,6 @@ def time_proofs(
 
 def _proof_query(prove: Callable[..., list[bytes]], arg: int, size: int) -> ProofQuery:
     return lambda session: prove(session, arg, size)
-
-
-@contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """Create a throwaway schema; yield a URL whose search_path points at it; drop it after."""
-    schema, admin = f"bench_{uuid.uuid4().hex[:12]}", make_engine(url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(CreateSchema(schema))
-            conn.commit()
-        try:
-            yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(DropSchema(schema, cascade=True))
-                conn.commit()
-    finally:
-        admin.dispose()
 
 
 class Bench:

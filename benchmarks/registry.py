@@ -36,6 +36,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench_common import pg_schema
 from ecocredit.accounts.model import Principal
 from ecocredit.errors import InsufficientBalance
 from ecocredit.ledger import store
@@ -60,7 +61,6 @@ from registry_setup import (
     block_count,
     holder_names,
     install,
-    pg_schema,
     random_amount,
     supply_check,
 )

@@ -9,9 +9,7 @@ accounts, which are bulk-inserted into ``accounts`` and ``account_roles`` (their
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -21,13 +19,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateSchema, DropSchema
 
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import AccountKind, Principal, Role
 from ecocredit.accounts.tables import account_roles
 from ecocredit.accounts.tables import accounts as accounts_table
-from ecocredit.db import make_engine
 from ecocredit.fastsql import insert_many
 from ecocredit.ledger import store
 from ecocredit.ledger.tables import ledger_entries
@@ -142,24 +138,6 @@ def install(data_dir: Path, url: str) -> Installation:
     )
     inst.project = str(project["project"])
     return inst
-
-
-@contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """Create a throwaway schema; yield a URL whose search_path points at it; drop it after."""
-    schema, admin = f"bench_{uuid.uuid4().hex[:12]}", make_engine(url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(CreateSchema(schema))
-            conn.commit()
-        try:
-            yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(DropSchema(schema, cascade=True))
-                conn.commit()
-    finally:
-        admin.dispose()
 
 
 def libpq_url(url: str) -> str:
