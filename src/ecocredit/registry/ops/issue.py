@@ -12,6 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -150,6 +151,134 @@ def _report(session: Session, report: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """An issuance checked against its report, project, class and the caller's authority."""
+
+    report: str
+    source: dict[str, Any]  # the report's row
+    project: str
+    class_id: str
+    precision: int
+    reference: str
+    names: list[str]
+    units: list[int]
+    withheld: int
+
+    @property
+    def granted(self) -> int:
+        """Units to the recipients."""
+        return sum(self.units)
+
+    @property
+    def total(self) -> int:
+        """Units of the batch, buffer included."""
+        return self.granted + self.withheld
+
+
+def _plan(
+    session: Session,
+    caller: Principal,
+    report: str,
+    recipients: Sequence[tuple[str, str]],
+    share: Fraction,
+    ref: str,
+) -> _Plan:
+    source = _report(session, report)
+    project = lookup.project_row(session, str(source["project_id"]))
+    class_id = str(project["class_id"])
+    lookup.require_class_issuer(session, class_id, caller, "issue its credits")
+    if project["status"] != ProjectStatus.REGISTERED:
+        raise InvalidParameter(
+            f"project {project['id']} is {project['status']}; only registered projects are issued",
+            field="report",
+        )
+    precision = int(str(lookup.class_row(session, class_id)["precision"]))
+    names, units = _parse_recipients(recipients, precision)
+    _check_reference(session, class_id, ref)
+    withheld = buffer_units(sum(units), share)
+    plan = _Plan(
+        report, source, str(project["id"]), class_id, precision, ref, names, units, withheld
+    )
+    if plan.total > int(source["verified"]):
+        verified = amounts.format_amount(int(source["verified"]), precision)
+        raise InvalidParameter(
+            f"report {report} verifies {verified}; this batch would issue "
+            f"{amounts.format_amount(plan.total, precision)} (buffer included)",
+            field="recipients",
+        )
+    return plan
+
+
+def _check_reference(session: Session, class_id: str, ref: str) -> None:
+    if not ref:
+        return
+    clash = select(batches.c.denom).where(
+        batches.c.class_id == class_id, batches.c.reference == ref
+    )
+    existing = session.execute(clash).scalar()
+    if existing is not None:
+        raise AlreadyIssued(
+            f"class {class_id} already issued {existing} with reference {ref!r}",
+            field="reference",
+        )
+
+
+def _insert_batch(
+    session: Session, caller: Principal, plan: _Plan, denom: str, at: tuple[int, datetime]
+) -> int:
+    index, now = at
+    source = plan.source
+    row = insert(batches).values(
+        denom=denom,
+        project_id=plan.project,
+        class_id=plan.class_id,
+        issuer_id=caller.account_id,
+        report_id=plan.report,
+        vintage_start=source["period_start"],
+        vintage_end=source["period_end"],
+        reference=plan.reference or None,
+        issued=plan.total,
+        tradable=plan.granted,
+        retired=0,
+        cancelled=0,
+        buffer=plan.withheld,
+        issued_at=now,
+        ledger_index=index,
+    )
+    return int(session.execute(row.returning(batches.c.id)).scalar_one())
+
+
+def _entries(
+    caller: Principal,
+    plan: _Plan,
+    denom: str,
+    blocks_and_buffer: tuple[list[list[Any]], list[int]],
+    now: datetime,
+    progress: Progress | None,
+) -> list[bytes]:
+    moved, buffer_span = blocks_and_buffer
+    header = {
+        "batch": denom,
+        "project": plan.project,
+        "report": plan.report,
+        "issuer": caller.name,
+        "vintage_start": _iso(plan.source["period_start"]),
+        "vintage_end": _iso(plan.source["period_end"]),
+        "reference": plan.reference,
+        "issued": plan.total,
+        "buffer": buffer_span,
+        "recipients": len(plan.names),
+    }
+    entries = [events.encode(events.BATCH_ISSUED, caller.name, header, now)]
+    for chunk in _chunks(moved):
+        data = {"batch": denom, "blocks": chunk}
+        entries.append(events.encode(events.CREDITS_ISSUED, caller.name, data, now))
+        if progress is not None:
+            progress(len(chunk) // 2)
+    return entries
+
+
 def issue(
     session: Session,
     caller: Principal,
@@ -163,97 +292,32 @@ def issue(
     share = check_share(buffer_share)
     ref = ids.check_text(reference, "reference", required=False, limit=ids.MAX_REFERENCE)
     index, now = begin(session)
-    source = _report(session, report)
-    project = lookup.project_row(session, str(source["project_id"]))
-    class_id = str(project["class_id"])
-    lookup.require_class_issuer(session, class_id, caller, "issue its credits")
-    if project["status"] != ProjectStatus.REGISTERED:
-        raise InvalidParameter(
-            f"project {project['id']} is {project['status']}; only registered projects are issued",
-            field="report",
-        )
-    precision = int(str(lookup.class_row(session, class_id)["precision"]))
-    names, units = _parse_recipients(recipients, precision)
-    if ref:
-        clash = select(batches.c.denom).where(
-            batches.c.class_id == class_id, batches.c.reference == ref
-        )
-        existing = session.execute(clash).scalar()
-        if existing is not None:
-            raise AlreadyIssued(
-                f"class {class_id} already issued {existing} with reference {ref!r}",
-                field="reference",
-            )
-    granted = sum(units)
-    withheld = buffer_units(granted, share)
-    total = granted + withheld
-    if total > int(source["verified"]):
-        verified = amounts.format_amount(int(source["verified"]), precision)
-        raise InvalidParameter(
-            f"report {report} verifies {verified}; this batch would issue "
-            f"{amounts.format_amount(total, precision)} (buffer included)",
-            field="recipients",
-        )
-    owners = _resolve(session, names, progress)
+    plan = _plan(session, caller, report, recipients, share, ref)
+    owners = _resolve(session, plan.names, progress)
     pool = 0
-    if withheld:
+    if plan.withheld:
         pool = lookup.registry_account(session)
         index = store.read_head(session, lock=True).size  # opening the pool's account took one
-    denom = _denom(session, str(project["id"]), source["period_start"], source["period_end"])
-    batch_id = session.execute(
-        insert(batches)
-        .values(
-            denom=denom,
-            project_id=project["id"],
-            class_id=class_id,
-            issuer_id=caller.account_id,
-            report_id=report,
-            vintage_start=source["period_start"],
-            vintage_end=source["period_end"],
-            reference=ref or None,
-            issued=total,
-            tradable=granted,
-            retired=0,
-            cancelled=0,
-            buffer=withheld,
-            issued_at=now,
-            ledger_index=index,
-        )
-        .returning(batches.c.id)
-    ).scalar_one()
-    new_blocks, moved = _blocks(names, owners, units)
+    start, end = plan.source["period_start"], plan.source["period_end"]
+    denom = _denom(session, plan.project, start, end)
+    batch_id = _insert_batch(session, caller, plan, denom, (index, now))
+    new_blocks, moved = _blocks(plan.names, owners, plan.units)
     buffer_span: list[int] = []
-    if withheld:
-        buffer_span = [granted + 1, total]
-        new_blocks.append((granted + 1, total, pool, BlockState.BUFFER.value))
-    blocks.insert_rows(session, int(batch_id), new_blocks)
-    header = {
-        "batch": denom,
-        "project": str(project["id"]),
-        "report": report,
-        "issuer": caller.name,
-        "vintage_start": _iso(source["period_start"]),
-        "vintage_end": _iso(source["period_end"]),
-        "reference": ref,
-        "issued": total,
-        "buffer": buffer_span,
-        "recipients": len(names),
-    }
-    entries = [events.encode(events.BATCH_ISSUED, caller.name, header, now)]
-    for chunk in _chunks(moved):
-        data = {"batch": denom, "blocks": chunk}
-        entries.append(events.encode(events.CREDITS_ISSUED, caller.name, data, now))
-        if progress is not None:
-            progress(len(chunk) // 2)
+    if plan.withheld:
+        buffer_span = [plan.granted + 1, plan.total]
+        new_blocks.append((plan.granted + 1, plan.total, pool, BlockState.BUFFER.value))
+    blocks.insert_rows(session, batch_id, new_blocks)
+    entries = _entries(caller, plan, denom, (moved, buffer_span), now, progress)
     first = store.append(session, entries)
     if first != index:
         raise LedgerCorrupt(f"batch {denom} landed at entry {first}, not {index}", index=first)
+    p = plan.precision
     return {
         "batch": denom,
-        "issued": amounts.format_amount(total, precision),
-        "tradable": amounts.format_amount(granted, precision),
-        "buffer": amounts.format_amount(withheld, precision),
-        "recipients": len(names),
+        "issued": amounts.format_amount(plan.total, p),
+        "tradable": amounts.format_amount(plan.granted, p),
+        "buffer": amounts.format_amount(plan.withheld, p),
+        "recipients": len(plan.names),
         "blocks": moved,
         "buffer_block": buffer_span,
         "ledger_index": first,
