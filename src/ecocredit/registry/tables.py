@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from ecocredit.db import BigInt, metadata
@@ -121,7 +122,13 @@ blocks = Table(
     # Covering: a holding is read from the index alone, in serial order (SQLite picks it over
     # the primary key even with no statistics).
     Index("ix_registry_blocks_owner", "owner_id", "batch_id", "state", "first", "last"),
-    Index("ix_registry_blocks_op", "op"),
+    # Only final blocks carry an op: a partial index leaves tradable moves out of it.
+    Index(
+        "ix_registry_blocks_op",
+        "op",
+        sqlite_where=text("op IS NOT NULL"),
+        postgresql_where=text("op IS NOT NULL"),
+    ),
     sqlite_with_rowid=False,
 )
 

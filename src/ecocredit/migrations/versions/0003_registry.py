@@ -199,7 +199,13 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("registry_blocks", schema=None) as batch_op:
-        batch_op.create_index("ix_registry_blocks_op", ["op"], unique=False)
+        batch_op.create_index(
+            "ix_registry_blocks_op",
+            ["op"],
+            unique=False,
+            sqlite_where=sa.text("op IS NOT NULL"),
+            postgresql_where=sa.text("op IS NOT NULL"),
+        )
         batch_op.create_index(
             # Covering (last included), so that reading a holding never touches the table and
             # SQLite prefers it to the primary key even without statistics.
