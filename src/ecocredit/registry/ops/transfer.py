@@ -10,7 +10,8 @@ from ecocredit.accounts.model import Principal
 from ecocredit.errors import InvalidParameter, NotFound
 from ecocredit.ledger import events
 from ecocredit.registry import amounts, blocks, lookup, serials
-from ecocredit.registry.model import BlockState, RetirementRequest
+from ecocredit.registry.lookup import Holding
+from ecocredit.registry.model import BlockState, RetirementRequest, Span
 from ecocredit.registry.ops import moving, retirements
 from ecocredit.registry.ops.common import append, begin
 
@@ -44,20 +45,28 @@ def transfer(
         "blocks": serials.pairs(taken),
     }
     if retire is None:
-        blocks.move(
-            session,
-            ref.id,
-            (found.owner, found.state),
-            source,
-            taken,
-            (to, BlockState.TRADABLE, None),
-        )
+        target = (to, BlockState.TRADABLE, None)
+        blocks.move(session, ref.id, (found.owner, found.state), source, taken, target)
         append(session, events.TRANSFERRED, caller.name, data, now, index)
         return {**moving.result(ref, units, taken, index), "recipient": recipient}
+    return _retire_on_receipt(session, caller, (found, source, taken), units, retire, data)
+
+
+def _retire_on_receipt(
+    session: Session,
+    caller: Principal,
+    move: tuple[Holding, list[Span], list[Span]],
+    units: int,
+    retire: RetirementRequest,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The units land retired in the recipient's name, claimed for the beneficiary."""
+    found, source, taken = move
+    ref, to, recipient = found.batch, int(found.recipient or 0), str(data["recipient"])
+    index, now = begin(session)  # the head is already held: this only reads it back
     claim = retirements.claim(session, retire, recipient)
-    blocks.move(
-        session, ref.id, (found.owner, found.state), source, taken, (to, BlockState.RETIRED, index)
-    )
+    target = (to, BlockState.RETIRED, index)
+    blocks.move(session, ref.id, (found.owner, found.state), source, taken, target)
     blocks.shift_supply(session, ref.id, "tradable", "retired", units)
     retirements.record(session, index, ref.id, to, units, claim, "transfer", now)
     data.update(claim.event_fields())
