@@ -21,7 +21,7 @@ from rich.progress import Progress
 
 from ecocredit.registry import amounts
 from ecocredit.registry import service as registry
-from ecocredit.registry.ops.issue import CHUNK
+from ecocredit.registry.ops.recipients import CHUNK
 from ecocredit.registry.tables import batches
 from registry_setup import (
     PRECISION,

@@ -184,3 +184,46 @@ def test_every_registry_event_is_either_replayed_or_known_to_move_no_credit() ->
         "registry.report_filed",
     }
     assert declared - set(_HANDLERS) == no_credit_moves
+
+
+def test_a_retirement_on_issuance_is_refused_anywhere_but_right_after_its_batch(
+    reg: Registry,
+) -> None:
+    reg.as_("alice", registry.transfer, reg.batch, "bob", "1")  # the issuance is over
+    replay = _replayed(reg)
+    late = {
+        "batch": reg.batch,
+        "holder": "alice",
+        "amount": 1,
+        "blocks": [[1_000_001, 1_000_001]],
+        "beneficiary": "alice",
+        "beneficiary_kind": "account",
+        "reason_code": "voluntary",
+        "reason": "",
+        "jurisdiction": "CN-BJ",
+        "note": "",
+    }
+    with pytest.raises(ReplayError, match="outside its issuance"):
+        replay.feed(replay.size, _entry("registry.issued_retired", late, "issuer"))
+
+
+def test_issuing_retired_through_the_api(client: TestClient, reg: Registry) -> None:
+    from tests.registry.conftest import SHA
+
+    spare = reg.as_(
+        "verifier", registry.file_report, reg.project, "2027-01-01", "2027-12-31", "10", SHA
+    )["report"]
+    body = {
+        "report": spare,
+        "recipients": [{"account": "bob", "amount": "3"}],
+        "retire": {"jurisdiction": "CN-SH", "reason_code": "compliance"},
+    }
+    made = client.post("/v1/registry/batches", json=body, headers=reg.headers("issuer"))
+    assert made.status_code == 201, made.text
+    reg.runtime.sign_checkpoint()
+    listed = client.get(f"/v1/registry/retirements?batch={made.json()['batch']}").json()
+    (only,) = listed["items"]
+    assert (only["holder"], only["amount"], only["via"]) == ("bob", "3", "issuance")
+    cert = client.get(f"/v1/registry/retirements/{only['ledger_index']}").json()
+    assert cert["proof"] is not None
+    assert client.get("/v1/registry/audit").json()["conserved"] is True

@@ -69,3 +69,37 @@ def test_holdings_list_a_bounded_number_of_blocks_and_say_so(
     assert tradable["amount"] == "300.000003"
     assert tradable["blocks"] == [[1, 1], [3, 3]]
     assert tradable["more_blocks"] is True
+
+
+def test_a_batch_can_be_issued_retired_with_a_certificate_per_recipient(reg: Registry) -> None:
+    from sqlalchemy import select
+
+    from ecocredit.registry import audit
+    from ecocredit.registry.tables import batches, retirements
+    from tests.registry.conftest import SHA
+
+    spare = reg.as_(
+        "verifier", registry.file_report, reg.project, "2027-01-01", "2027-12-31", "50", SHA
+    )["report"]
+    claim = RetirementRequest("CN-NM", "inclusion", "clean-plate check-ins, 2027")
+    out = reg.as_(
+        "issuer", registry.issue, spare, [("alice", "1.5"), ("carol", "2")], "0.1", "", None, claim
+    )
+    assert out["blocks"] == [["alice", 1, 1_500_000], ["carol", 1_500_001, 3_500_000]]
+    with reg.runtime.db.read() as session:
+        row = session.execute(select(batches).where(batches.c.denom == out["batch"])).one()
+        assert (row.tradable, row.retired, row.buffer) == (0, 3_500_000, row.issued - 3_500_000)
+        kept = session.execute(
+            select(retirements.c.beneficiary, retirements.c.via, retirements.c.amount)
+            .where(retirements.c.batch_id == row.id)
+            .order_by(retirements.c.ledger_index)
+        ).all()
+        assert [tuple(k) for k in kept] == [
+            ("alice", "issuance", 1_500_000),
+            ("carol", "issuance", 2_000_000),
+        ]
+        audit.replay_check(session)
+    from ecocredit.errors import InsufficientBalance
+
+    with pytest.raises(InsufficientBalance, match="alice holds 0 tradable"):
+        reg.as_("alice", registry.transfer, out["batch"], "bob", "1")

@@ -241,7 +241,7 @@ TRANSFERRED = _declare(
     amount=int,
     blocks=list,
 )
-# What a retirement claims, in the two events that retire credits.
+# What a retirement claims, in the events that retire credits.
 _CLAIM: dict[str, type] = {
     "beneficiary": str,
     "beneficiary_kind": str,
@@ -250,6 +250,17 @@ _CLAIM: dict[str, type] = {
     "jurisdiction": str,
     "note": str,
 }
+ISSUED_RETIRED = _declare(
+    "registry.issued_retired",
+    "A recipient's credits retired on issuance by the batch's issuer, in the recipient's name; "
+    "these entries follow the batch's credits_issued entries. This entry's index is the "
+    "retirement's id.",
+    batch=str,
+    holder=str,
+    amount=int,
+    blocks=list,
+    **_CLAIM,
+)
 TRANSFERRED_RETIRED = _declare(
     "registry.transferred_retired",
     "Units moved from sender to recipient and retired on receipt; this entry's index is the "

@@ -124,15 +124,6 @@ class RecipientIn(Body):
     amount: Amount
 
 
-class IssueIn(Body):
-    """A batch to issue against a report; ``buffer_share`` of it goes to the buffer pool."""
-
-    report: Short
-    recipients: list[RecipientIn] = Field(max_length=MAX_RECIPIENTS)
-    buffer_share: Short = "0"
-    reference: Short = ""
-
-
 class ClaimIn(Body):
     """What a retirement claims: the beneficiary is an account, a named entity, or the holder."""
 
@@ -146,6 +137,20 @@ class ClaimIn(Body):
     def request(self) -> RetirementRequest:
         """The claim as the service takes it."""
         return RetirementRequest(**self.model_dump(include=set(ClaimIn.model_fields)))
+
+
+class IssueIn(Body):
+    """A batch to issue against a report; ``buffer_share`` of it goes to the buffer pool.
+
+    With ``retire``, every recipient's credits are retired on issuance in its name (at most
+    10,000 recipients then), each with a retirement and certificate of its own.
+    """
+
+    report: Short
+    recipients: list[RecipientIn] = Field(max_length=MAX_RECIPIENTS)
+    buffer_share: Short = "0"
+    reference: Short = ""
+    retire: ClaimIn | None = None
 
 
 class TransferIn(Body):
@@ -283,9 +288,12 @@ def post_report(body: ReportIn, write: Write) -> JSONResponse:
 def post_batch(body: IssueIn, write: Write) -> JSONResponse:
     """Issue a batch against a report to up to 100,000 recipients (an issuer of the class)."""
     pairs = [(r.account, r.amount) for r in body.recipients]
+    claim = None if body.retire is None else body.retire.request()
     return write.run(
         {"op": "issue", **body.model_dump()},
-        lambda s, c: registry.issue(s, c, body.report, pairs, body.buffer_share, body.reference),
+        lambda s, c: registry.issue(
+            s, c, body.report, pairs, body.buffer_share, body.reference, retire=claim
+        ),
     )
 
 

@@ -194,9 +194,11 @@ def insert(session: Session, batch: int, new: Iterable[Block]) -> None:
     insert_many(session, blocks, ((batch, b.first, b.last, b.owner, b.state, b.op) for b in new))
 
 
-def insert_rows(session: Session, batch: int, rows: Iterable[tuple[int, int, int, str]]) -> None:
-    """Insert (first, last, owner, state) rows of one batch, none final: an issuance's blocks."""
-    insert_many(session, blocks, ((batch, *row, None) for row in rows))
+def insert_rows(
+    session: Session, batch: int, rows: Iterable[tuple[int, int, int, str, int | None]]
+) -> None:
+    """Insert (first, last, owner, state, op) rows of one batch: an issuance's blocks."""
+    insert_many(session, blocks, ((batch, *row) for row in rows))
 
 
 def shift_supply(session: Session, batch: int, source: str, target: str, amount: int) -> None:

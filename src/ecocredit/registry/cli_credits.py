@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -109,13 +110,30 @@ def issue(
     actor: Actor,
     buffer_share: Annotated[str, typer.Option(help="Share withheld to the buffer pool.")] = "0",
     reference: Annotated[str, typer.Option(help="The issuer's reference of the batch.")] = "",
+    retire: Annotated[
+        bool, typer.Option("--retire", help="Retire every recipient's credits on issuance.")
+    ] = False,
+    jurisdiction: Jurisdiction = None,
+    reason_code: ReasonCodeOption = None,
+    reason: Reason = None,
+    beneficiary_name: BeneficiaryName = None,
+    note: Note = None,
     key: IdempotencyKey = None,
     as_json: AsJson = False,
 ) -> None:
-    """Issue a batch against a report to the recipients of a CSV file (an issuer)."""
+    """Issue a batch against a report to the recipients of a CSV file (an issuer).
+
+    With ``--retire`` each recipient's credits are retired on issuance in its name.
+    """
+    claim = [jurisdiction, reason_code, reason, None, beneficiary_name, note]
+    if not retire and any(value is not None for value in claim):
+        raise InvalidParameter("the retirement options need --retire", field="retire")
+    retirement = _retirement(claim) if retire else None
     rows, lines = read_recipients(recipients)
-    request = {"command": "issue", "report": report, "recipients": rows}
+    request: dict[str, Any] = {"command": "issue", "report": report, "recipients": rows}
     request |= {"buffer_share": buffer_share, "reference": reference}
+    if retirement is not None:
+        request["retire"] = dataclasses.asdict(retirement)
     bar = (
         console.progress(f"Issuing {report} to {len(rows)} recipients", len(rows))
         if len(rows) > PROGRESS_ROWS
@@ -127,7 +145,9 @@ def issue(
                 actor,
                 key,
                 request,
-                lambda s, c: registry.issue(s, c, report, rows, buffer_share, reference, advance),
+                lambda s, c: registry.issue(
+                    s, c, report, rows, buffer_share, reference, advance, retirement
+                ),
             )
     except EcocreditError as exc:
         located = _at_line(exc, recipients, lines)

@@ -68,12 +68,15 @@ class Replay:
         self.batches: dict[str, BatchBlocks] = {}
         self.retirements: list[RetirementSeen] = []
         self._open: BatchBlocks | None = None
+        self._issued: str | None = None  # the batch whose retirements on issuance may follow
 
     def feed(self, index: int, entry: bytes) -> None:
         """Apply one entry (entries must come in index order)."""
         if index != self.size:
             raise ReplayError(index, f"expected entry {self.size} next")
         kind, actor, data = _parse(entry)
+        if kind != "registry.issued_retired":
+            self._issued = None
         if self._open is not None and kind != "registry.credits_issued":
             raise ReplayError(index, f"batch {self._open.denom} was not fully issued")
         if kind.startswith("registry.") and kind not in EVENTS:
@@ -196,6 +199,7 @@ def _credits_issued(replay: Replay, index: int, actor: str, data: dict[str, Any]
     batch.supply[BlockState.TRADABLE] = batch.granted
     if batch.granted == batch.expected:
         replay._open = None
+        replay._issued = batch.denom
         batch.recipients.clear()
 
 
@@ -212,6 +216,21 @@ def _take(
     if serials.pairs(taken) != [[int(pair[0]), int(pair[1])] for pair in data["blocks"]]:
         raise ReplayError(index, f"the entry's blocks are not the ones {holder} holds first")
     return batch, taken
+
+
+def _issued_retired(replay: Replay, index: int, actor: str, data: dict[str, Any]) -> None:
+    """A recipient's credits retired by the issuer right after the batch was issued."""
+    denom, holder, amount = str(data["batch"]), str(data["holder"]), int(data["amount"])
+    if replay._issued != denom:
+        raise ReplayError(index, f"a retirement on issuance of {denom} outside its issuance")
+    batch = replay._batch(index, denom)
+    replay.parties.issuer(index, actor, replay.parties.reports[batch.report].project)
+    replay.parties.holder(index, holder, "holder")
+    batch, taken = _take(replay, index, data, holder, BlockState.TRADABLE)
+    batch.move(taken, (replay.owner(holder), BlockState.RETIRED, index))
+    _shift(batch, BlockState.TRADABLE, BlockState.RETIRED, amount)
+    seen = RetirementSeen(index, denom, holder, amount, str(data["beneficiary"]))
+    replay.retirements.append(seen)
 
 
 def _mover(replay: Replay, index: int, actor: str, holder: str, recipient: str | None) -> None:
@@ -265,6 +284,7 @@ _HANDLERS: dict[str, Any] = {
     "registry.batch_issued": _batch_issued,
     "registry.credits_issued": _credits_issued,
     "registry.transferred": _transferred,
+    "registry.issued_retired": _issued_retired,
     "registry.transferred_retired": _final(BlockState.RETIRED, "sender", True),
     "registry.retired": _final(BlockState.RETIRED, "holder", True),
     "registry.cancelled": _final(BlockState.CANCELLED, "holder", False),

@@ -8,36 +8,30 @@ with one executemany and the log gets a ``batch_issued`` entry followed by chunk
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func, insert, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import REGISTRY_ACCOUNT, Principal, Role
-from ecocredit.accounts.tables import account_roles
-from ecocredit.accounts.tables import accounts as accounts_table
+from ecocredit.accounts.model import Principal
 from ecocredit.errors import AlreadyIssued, InvalidParameter, LedgerCorrupt
-from ecocredit.fastsql import Compiled, compile_for, fetch
 from ecocredit.ledger import events, store
 from ecocredit.registry import amounts, blocks, ids, lookup
-from ecocredit.registry.model import BlockState, ProjectStatus
+from ecocredit.registry.model import BlockState, ProjectStatus, RetirementRequest
+from ecocredit.registry.ops import recipients as recipients_
+from ecocredit.registry.ops import retirements
 from ecocredit.registry.ops.common import begin
 from ecocredit.registry.tables import batches, reports
 
-CHUNK = 1000  # blocks per credits_issued entry at most
-CHUNK_BYTES = 60_000  # and at most this much of them: a log entry holds 65,535 bytes
-_NAMES_PER_QUERY = 5000
 MAX_BUFFER_SHARE = Decimal("0.5")
+MAX_RETIRED_RECIPIENTS = 10_000  # each retired recipient is a log entry of its own
 _SHARE = re.compile(r"[0-9](?:\.[0-9]{1,6})?")
 
 Progress = Callable[[int], None]
@@ -69,75 +63,6 @@ def check_share(text: str) -> Fraction:
             field="buffer_share",
         )
     return Fraction(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _holders_in(dialect: Dialect, count: int) -> Compiled:
-    a = accounts_table.c
-    wanted: list[BindParameter[str]] = [bindparam(f"v{i}") for i in range(count)]
-    # The role is checked per account through its primary key; a join on the role's own
-    # index would make SQLite scan every holder for each list of names.
-    holds = exists().where(
-        account_roles.c.account_id == a.id, account_roles.c.role == bindparam("role")
-    )
-    stmt = select(a.name, a.id).where(a.name.in_(wanted), holds)
-    return compile_for(stmt, dialect)
-
-
-def _resolve(session: Session, names: Sequence[str], progress: Progress | None) -> list[int]:
-    dialect = session.get_bind().dialect
-    found: dict[str, int] = {}
-    for start in range(0, len(names), _NAMES_PER_QUERY):
-        chunk = names[start : start + _NAMES_PER_QUERY]
-        params = {f"v{i}": n for i, n in enumerate(chunk)} | {"role": Role.HOLDER.value}
-        found.update(
-            (str(n), int(i)) for n, i in fetch(session, _holders_in(dialect, len(chunk)), **params)
-        )
-        if progress is not None:
-            progress(len(chunk) // 2)
-    if len(found) < len(names):
-        position, name = next((p, n) for p, n in enumerate(names) if n not in found)
-        # Say whether the account is unknown or just cannot hold credits.
-        lookup.holder(session, name, f"recipients[{position}]")
-    return [found[n] for n in names]
-
-
-def _parse_recipients(
-    recipients: Sequence[tuple[str, str]], precision: int
-) -> tuple[list[str], list[int]]:
-    if not recipients:
-        raise InvalidParameter("a batch needs at least one recipient", field="recipients")
-    names: list[str] = []
-    units: list[int] = []
-    seen: set[str] = set()
-    parsed: dict[str, int] = {}  # a payout repeats a few amounts (a check-in earns 0.144)
-    for position, item in enumerate(recipients):
-        if not isinstance(item, tuple | list) or len(item) != 2:
-            where = f"recipients[{position}]"
-            raise InvalidParameter(f"{where} must be an account and an amount", field=where)
-        name, amount = item
-        if not isinstance(name, str) or name in seen:
-            where = f"recipients[{position}]"
-            accounts.check_name(name, where)
-            raise InvalidParameter(f"{where}: account {name!r} is listed twice", field=where)
-        seen.add(name)
-        names.append(name)
-        value = parsed.get(amount) if isinstance(amount, str) else None
-        if value is None:
-            value = amounts.parse_amount(amount, precision, f"recipients[{position}].amount")
-            parsed[amount] = value
-        units.append(value)
-    _check_names(names)
-    return names, units
-
-
-def _check_names(names: Sequence[str]) -> None:
-    # Checked after the loop, so the common case costs one pattern match per name.
-    for position, name in enumerate(names):
-        if not accounts.NAME.fullmatch(name):
-            accounts.check_name(name, f"recipients[{position}]")
-        if name == REGISTRY_ACCOUNT:
-            lookup.refuse_pool(name, f"recipients[{position}]")
 
 
 def _report(session: Session, report: str) -> dict[str, Any]:
@@ -194,7 +119,7 @@ def _plan(
             field="report",
         )
     precision = int(str(lookup.class_row(session, class_id)["precision"]))
-    names, units = _parse_recipients(recipients, precision)
+    names, units = recipients_.parse(recipients, precision)
     _check_reference(session, class_id, ref)
     withheld = buffer_units(sum(units), share)
     plan = _Plan(
@@ -253,11 +178,11 @@ def _entries(
     caller: Principal,
     plan: _Plan,
     denom: str,
-    blocks_and_buffer: tuple[list[list[Any]], list[int]],
+    chunks_and_buffer: tuple[list[list[list[Any]]], list[int]],
     now: datetime,
     progress: Progress | None,
 ) -> list[bytes]:
-    moved, buffer_span = blocks_and_buffer
+    chunks, buffer_span = chunks_and_buffer
     header = {
         "batch": denom,
         "project": plan.project,
@@ -271,7 +196,7 @@ def _entries(
         "recipients": len(plan.names),
     }
     entries = [events.encode(events.BATCH_ISSUED, caller.name, header, now)]
-    for chunk in _chunks(moved):
+    for chunk in chunks:
         data = {"batch": denom, "blocks": chunk}
         entries.append(events.encode(events.CREDITS_ISSUED, caller.name, data, now))
         if progress is not None:
@@ -287,13 +212,28 @@ def issue(
     buffer_share: str = "0",
     reference: str = "",
     progress: Progress | None = None,
+    retire: RetirementRequest | None = None,
 ) -> dict[str, Any]:
-    """Issue a batch for ``report`` to ``recipients`` (account, decimal amount) pairs."""
+    """Issue a batch for ``report`` to ``recipients`` (account, decimal amount) pairs.
+
+    With ``retire``, every recipient's credits are retired on issuance in its name (one
+    retirement, and one certificate, per recipient); the beneficiary is the recipient unless
+    the request names one.
+    """
     share = check_share(buffer_share)
     ref = ids.check_text(reference, "reference", required=False, limit=ids.MAX_REFERENCE)
+    if retire is not None:
+        retirements.check_request(retire)
+        if len(recipients) > MAX_RETIRED_RECIPIENTS:
+            raise InvalidParameter(
+                f"credits retired on issuance go to at most {MAX_RETIRED_RECIPIENTS:,} "
+                f"recipients (each gets a retirement of its own); this batch has "
+                f"{len(recipients):,}",
+                field="recipients",
+            )
     index, now = begin(session)
     plan = _plan(session, caller, report, recipients, share, ref)
-    owners = _resolve(session, plan.names, progress)
+    owners = recipients_.resolve(session, plan.names, progress)
     pool = 0
     if plan.withheld:
         pool = lookup.registry_account(session)
@@ -301,13 +241,28 @@ def issue(
     start, end = plan.source["period_start"], plan.source["period_end"]
     denom = _denom(session, plan.project, start, end)
     batch_id = _insert_batch(session, caller, plan, denom, (index, now))
-    new_blocks, moved = _blocks(plan.names, owners, plan.units)
+    new_blocks, moved = recipients_.lay_out(plan.names, owners, plan.units)
+    chunks = list(recipients_.chunks(moved))
+    claims: list[retirements.Claim] = []
+    if retire is not None:
+        # Retirement k is the entry after the header, the chunks and retirements 0…k-1.
+        after = index + 1 + len(chunks)
+        retired = BlockState.RETIRED.value
+        new_blocks = [
+            (row[0], row[1], row[2], retired, after + k) for k, row in enumerate(new_blocks)
+        ]
+        claims = [retirements.claim(session, retire, name) for name in plan.names]
     buffer_span: list[int] = []
     if plan.withheld:
         buffer_span = [plan.granted + 1, plan.total]
-        new_blocks.append((plan.granted + 1, plan.total, pool, BlockState.BUFFER.value))
+        new_blocks.append((plan.granted + 1, plan.total, pool, BlockState.BUFFER.value, None))
     blocks.insert_rows(session, batch_id, new_blocks)
-    entries = _entries(caller, plan, denom, (moved, buffer_span), now, progress)
+    entries = _entries(caller, plan, denom, (chunks, buffer_span), now, progress)
+    if claims:
+        retiring = (plan, batch_id, denom, index + len(entries))
+        entries += _retire_all(
+            session, caller, retiring, list(zip(moved, owners, claims, strict=True)), now
+        )
     first = store.append(session, entries)
     if first != index:
         raise LedgerCorrupt(f"batch {denom} landed at entry {first}, not {index}", index=first)
@@ -325,36 +280,32 @@ def issue(
     }
 
 
-def _blocks(
-    names: Sequence[str], owners: Sequence[int], units: Sequence[int]
-) -> tuple[list[tuple[int, int, int, str]], list[list[Any]]]:
-    """The recipients' blocks as (first, last, owner) rows and as the log's [name, first, last]."""
-    rows: list[tuple[int, int, int, str]] = []
-    moved: list[list[Any]] = []
-    first = 1
-    tradable = BlockState.TRADABLE.value
-    for name, owner, amount in zip(names, owners, units, strict=True):
-        last = first + amount - 1
-        rows.append((first, last, owner, tradable))
-        moved.append([name, first, last])
-        first = last + 1
-    return rows, moved
+def _retire_all(
+    session: Session,
+    caller: Principal,
+    batch: tuple[_Plan, int, str, int],
+    recipients: list[tuple[list[Any], int, retirements.Claim]],
+    now: datetime,
+) -> list[bytes]:
+    """Record each recipient's retirement; return their log entries, in recipient order.
 
-
-def _chunks(moved: list[list[Any]]) -> Iterator[list[list[Any]]]:
-    """The blocks in runs of at most CHUNK, each small enough for one log entry.
-
-    A block is written ``["name",first,last],``: its size is known without encoding it.
+    ``batch`` is the plan, the batch's row id, its denom and the index of the first of these
+    entries; ``recipients`` pairs each issued block with its owner's id and claim.
     """
-    start, size = 0, 0
-    for end, (name, first, last) in enumerate(moved):
-        cost = len(name) + len(str(first)) + len(str(last)) + 6
-        if end > start and (end - start == CHUNK or size + cost > CHUNK_BYTES):
-            yield moved[start:end]
-            start, size = end, 0
-        size += cost
-    if start < len(moved):
-        yield moved[start:]
+    plan, batch_id, denom, first_index = batch
+    session.execute(
+        update(batches).where(batches.c.id == batch_id).values(tradable=0, retired=plan.granted)
+    )
+    entries = []
+    for k, ((name, first, last), owner, claim) in enumerate(recipients):
+        amount = last - first + 1
+        retirements.record(
+            session, first_index + k, batch_id, owner, amount, claim, "issuance", now
+        )
+        data = {"batch": denom, "holder": name, "amount": amount, "blocks": [[first, last]]}
+        data.update(claim.event_fields())
+        entries.append(events.encode(events.ISSUED_RETIRED, caller.name, data, now))
+    return entries
 
 
 def _denom(session: Session, project: str, start: date, end: date) -> str:
