@@ -315,3 +315,20 @@ def test_credit_type_c_is_built_in_and_an_admin_adds_others(cli: Cli) -> None:
         cli("registry credit-type add BIO --name Biodiversity --unit ha --precision 2 --as admin")
     )
     assert "BIO" in added.out
+
+
+def test_a_batch_issued_retired_from_the_cli(cli: Cli, tmp_path: Path, engine: Engine) -> None:
+    set_up(cli, tmp_path)
+    recipients = payout(tmp_path, "li.na,0.144", "wang.wei,0.288")
+    refused = cli(f"{ISSUE} {recipients} --jurisdiction CN-SC")
+    assert refused.code == 1 and "need --retire" in refused.err
+    done = ok(
+        cli(
+            f"{ISSUE} {recipients} --retire --jurisdiction CN-SC --reason-code inclusion"
+            " --reason 'clean-plate check-ins'"
+        )
+    )
+    assert f"{BATCH}:1-144000" in done.out
+    assert column(engine, "SELECT via FROM registry_retirements") == {"issuance"}
+    assert column(engine, "SELECT retired FROM registry_batches") == {"432000"}
+    assert "ok: " in ok(cli("registry replay")).out
