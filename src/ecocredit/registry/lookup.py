@@ -186,15 +186,6 @@ def account_with_role(session: Session, name: str, role: Role, field: str) -> in
     return found
 
 
-def account_name(session: Session, account: int) -> str:
-    """The name of an account id."""
-    return str(
-        session.execute(
-            select(accounts_table.c.name).where(accounts_table.c.id == account)
-        ).scalar_one()
-    )
-
-
 def require_holder(caller: Principal) -> None:
     """Only accounts with the holder role move credits."""
     if not caller.has(Role.HOLDER):

@@ -63,12 +63,17 @@ def retirement_select() -> Select[Any]:
     return _with_batch(stmt, r.batch_id).order_by(r.ledger_index)
 
 
+def _final_record(row: Row[Any], stamp: str) -> dict[str, Any]:
+    """A retirement or cancellation as the API shows it: amount in decimals, ``time`` in UTC."""
+    out = {k: v for k, v in row._mapping.items() if k not in ("precision", stamp)}
+    out["amount"] = amounts.format_amount(int(row.amount), int(row.precision))
+    out["time"] = iso_time(row._mapping[stamp])
+    return out
+
+
 def retirement(row: Row[Any]) -> dict[str, Any]:
     """A retirement record as the API shows it."""
-    out = {k: v for k, v in row._mapping.items() if k not in ("precision", "retired_at")}
-    out["amount"] = amounts.format_amount(int(row.amount), int(row.precision))
-    out["time"] = iso_time(row.retired_at)
-    return out
+    return _final_record(row, "retired_at")
 
 
 def retirement_list(session: Session, where: RetirementFilter, page: Page) -> dict[str, Any]:
@@ -111,10 +116,7 @@ def cancellation_select() -> Select[Any]:
 
 def cancellation(row: Row[Any]) -> dict[str, Any]:
     """A cancellation record as the API shows it."""
-    out = {k: v for k, v in row._mapping.items() if k not in ("precision", "cancelled_at")}
-    out["amount"] = amounts.format_amount(int(row.amount), int(row.precision))
-    out["time"] = iso_time(row.cancelled_at)
-    return out
+    return _final_record(row, "cancelled_at")
 
 
 def cancellation_list(session: Session, where: CancellationFilter, page: Page) -> dict[str, Any]:

@@ -213,7 +213,7 @@ def _take(
     taken = serials.take(batch.spans_of(replay.owner(holder), state), amount)
     if taken is None:
         raise ReplayError(index, f"{holder} does not hold {amount} {state} units of {batch.denom}")
-    if serials.pairs(taken) != [[int(pair[0]), int(pair[1])] for pair in data["blocks"]]:
+    if serials.spans(data["blocks"]) != taken:
         raise ReplayError(index, f"the entry's blocks are not the ones {holder} holds first")
     return batch, taken
 

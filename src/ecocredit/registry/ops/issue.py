@@ -223,14 +223,7 @@ def issue(
     share = check_share(buffer_share)
     ref = ids.check_text(reference, "reference", required=False, limit=ids.MAX_REFERENCE)
     if retire is not None:
-        retirements.check_request(retire)
-        if len(recipients) > MAX_RETIRED_RECIPIENTS:
-            raise InvalidParameter(
-                f"credits retired on issuance go to at most {MAX_RETIRED_RECIPIENTS:,} "
-                f"recipients (each gets a retirement of its own); this batch has "
-                f"{len(recipients):,}",
-                field="recipients",
-            )
+        _check_retire(retire, len(recipients))
     index, now = begin(session)
     plan = _plan(session, caller, report, recipients, share, ref)
     owners = recipients_.resolve(session, plan.names, progress)
@@ -247,9 +240,8 @@ def issue(
     if retire is not None:
         # Retirement k is the entry after the header, the chunks and retirements 0…k-1.
         after = index + 1 + len(chunks)
-        retired = BlockState.RETIRED.value
         new_blocks = [
-            (row[0], row[1], row[2], retired, after + k) for k, row in enumerate(new_blocks)
+            (*r[:3], BlockState.RETIRED.value, after + k) for k, r in enumerate(new_blocks)
         ]
         claims = [retirements.claim(session, retire, name) for name in plan.names]
     buffer_span: list[int] = []
@@ -266,6 +258,27 @@ def issue(
     first = store.append(session, entries)
     if first != index:
         raise LedgerCorrupt(f"batch {denom} landed at entry {first}, not {index}", index=first)
+    return _result(plan, denom, (moved, buffer_span), first, len(entries))
+
+
+def _check_retire(retire: RetirementRequest, count: int) -> None:
+    retirements.check_request(retire)
+    if count > MAX_RETIRED_RECIPIENTS:
+        raise InvalidParameter(
+            f"credits retired on issuance go to at most {MAX_RETIRED_RECIPIENTS:,} recipients "
+            f"(each gets a retirement of its own); this batch has {count:,}",
+            field="recipients",
+        )
+
+
+def _result(
+    plan: _Plan,
+    denom: str,
+    blocks_and_buffer: tuple[list[list[Any]], list[int]],
+    first: int,
+    entries: int,
+) -> dict[str, Any]:
+    moved, buffer_span = blocks_and_buffer
     p = plan.precision
     return {
         "batch": denom,
@@ -276,7 +289,7 @@ def issue(
         "blocks": moved,
         "buffer_block": buffer_span,
         "ledger_index": first,
-        "entries": len(entries),
+        "entries": entries,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -49,21 +50,22 @@ def transfer(
         blocks.move(session, ref.id, (found.owner, found.state), source, taken, target)
         append(session, events.TRANSFERRED, caller.name, data, now, index)
         return {**moving.result(ref, units, taken, index), "recipient": recipient}
-    return _retire_on_receipt(session, caller, (found, source, taken), units, retire, data)
+    move = (found, source, taken)
+    return _retire_on_receipt(session, caller, move, (units, index, now), retire, data)
 
 
 def _retire_on_receipt(
     session: Session,
     caller: Principal,
     move: tuple[Holding, list[Span], list[Span]],
-    units: int,
+    at: tuple[int, int, datetime],
     retire: RetirementRequest,
     data: dict[str, Any],
 ) -> dict[str, Any]:
     """The units land retired in the recipient's name, claimed for the beneficiary."""
     found, source, taken = move
+    units, index, now = at  # the amount, this entry's index, and the time of the operation
     ref, to, recipient = found.batch, int(found.recipient or 0), str(data["recipient"])
-    index, now = begin(session)  # the head is already held: this only reads it back
     claim = retirements.claim(session, retire, recipient)
     target = (to, BlockState.RETIRED, index)
     blocks.move(session, ref.id, (found.owner, found.state), source, taken, target)
