@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	ECOCREDIT_PG_FSYNC=on scripts/with-postgres.sh $(BIN)/python benchmarks/ledger.py $(BENCH_ARGS)
 	ECOCREDIT_PG_FSYNC=on scripts/with-postgres.sh $(BIN)/python benchmarks/registry.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/air.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

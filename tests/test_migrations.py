@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import ecocredit.accounts.tables
+import ecocredit.air.tables
 import ecocredit.ledger.tables
 import ecocredit.registry.tables  # noqa: F401  (registers the tables)
 from ecocredit import migrate

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from ecocredit import __version__
+from ecocredit.air.api import router as air_router
 from ecocredit.errors import EcocreditError
 from ecocredit.ledger.api import router as ledger_router
 from ecocredit.ledger.api import tiles_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(ledger_router)
     app.include_router(tiles_router)
     app.include_router(registry_router)
+    app.include_router(air_router)
     app.include_router(portal_router)
     app.include_router(registry_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -20,6 +20,7 @@ class Role(StrEnum):
     PROJECT_ADMIN = "project_admin"  # may administer (develop) a project
     VERIFIER = "verifier"  # files verification reports
     HOLDER = "holder"  # holds, transfers and retires credits
+    MONITOR = "monitor"  # a monitoring centre: registers stations, imports air-quality data
 
 
 class AccountKind(StrEnum):

@@ -300,3 +300,37 @@ BUFFER_CANCELLED = _declare(
     blocks=list,
     reason=str,
 )
+
+AIR_STATION_REGISTERED = _declare(
+    "air.station_registered",
+    "A monitoring station was registered or its description changed.",
+    code=str,
+    name=str,
+    city=str,
+    province=str,
+    longitude=float,
+    latitude=float,
+    kind=str,
+)
+AIR_IMPORTED = _declare(
+    "air.imported",
+    "Monitoring data were imported: each file's SHA-256 and row count, and what was kept.",
+    import_id=int,
+    status=str,
+    files=list,
+    values=int,
+    rejected=int,
+    first_hour=str,
+    last_hour=str,
+)
+AIR_TARGET_SET = _declare(
+    "air.target_set",
+    "An air-quality target was set for a city or station, e.g. an annual PM2.5 goal.",
+    subject=str,
+    pollutant=str,
+    year=int,
+    value=float,
+    baseline_year=int,
+    baseline=float,
+    source=str,
+)

@@ -1,0 +1,1 @@
+"""Air quality: station data to the real-time AQI, daily reports and annual evaluation."""

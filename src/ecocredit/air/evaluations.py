@@ -1,0 +1,200 @@
+"""Annual evaluations read from the store, targets, and a city's trend of annual means.
+
+The pure rules are in :mod:`ecocredit.air.evaluate`; this module loads a year of a station or
+a city, hands it over and adds what the database knows: the targets set for the subject, and
+the published annual means of past years (which the store may not hold hourly data for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ecocredit.air import queries, store
+from ecocredit.air.daily import daily_values
+from ecocredit.air.evaluate import Evaluation, Target, evaluate, progress
+from ecocredit.air.model import Pollutant, StandardVersion, StationKind
+from ecocredit.air.rules import limits, parse_standard, standard_for
+from ecocredit.air.tables import annual_means, station_days, stations, targets
+from ecocredit.errors import InvalidParameter
+
+FIRST_YEAR = 2000
+
+
+def check_year(year: int) -> None:
+    """Refuse a year outside what monitoring data can cover."""
+    if not FIRST_YEAR <= year <= dt.date.today().year:
+        raise InvalidParameter(
+            f"year {year} is outside {FIRST_YEAR}-{dt.date.today().year}", field="year"
+        )
+
+
+def year_standard(year: int, standard: str | None) -> StandardVersion:
+    """The GB 3095 version named, or the one in force at the end of ``year``."""
+    return parse_standard(standard) if standard else standard_for(dt.date(year, 12, 31))
+
+
+def evaluate_year(
+    session: Session,
+    year: int,
+    *,
+    cities: bool,
+    subjects: list[str] | None = None,
+    standard: str | None = None,
+) -> list[Evaluation]:
+    """Evaluate every station (or city) — or the ``subjects`` named — over ``year``."""
+    check_year(year)
+    version = year_standard(year, standard)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = session.execute(select(stations.c.code, stations.c.city, stations.c.kind)).all()
+    if cities:
+        members: dict[str, list[str]] = {}
+        for code, city, kind in rows:
+            if kind == StationKind.NATIONAL.value:
+                members.setdefault(city, []).append(code)
+        names = sorted(members) if subjects is None else subjects
+        codes = sorted({c for n in names for c in members.get(n, [])})
+    else:
+        names = sorted(r.code for r in rows) if subjects is None else subjects
+        codes = names
+    loaded = store.load(session, first, last, codes)
+    values, _published, start = loaded.hourly()
+    del loaded
+    if cities:
+        index = {c: i for i, c in enumerate(codes)}
+        values = (
+            np.concatenate(
+                [
+                    queries.city_mean(values[:, [index[c] for c in members.get(n, [])], :])
+                    for n in names
+                ],
+                axis=1,
+            )
+            if names
+            else values[:, :0]
+        )
+    daily = daily_values(values, start)
+    return evaluate(list(names), daily, version)
+
+
+def subject_targets(session: Session, subject: str) -> list[Target]:
+    """The targets set for a city or station."""
+    query = select(targets).where(targets.c.subject == subject).order_by(targets.c.year)
+    return [
+        Target(
+            r.subject,
+            Pollutant(r.pollutant),
+            r.year,
+            r.value,
+            r.baseline_year,
+            r.baseline,
+            r.source,
+        )
+        for r in session.execute(query)
+    ]
+
+
+def evaluation_json(evaluation: Evaluation, goals: list[Target]) -> dict[str, Any]:
+    """An evaluation as the API shows it, with progress toward each target."""
+    items = [
+        {
+            "pollutant": it.pollutant.value,
+            "statistic": it.statistic,
+            "value": it.value,
+            "unit": it.pollutant.unit,
+            "limit": it.limit,
+            "meets": it.meets,
+            "exceedance_multiple": it.exceedance,
+            "valid_days": it.days,
+            "valid": it.valid,
+            "note": it.note,
+        }
+        for it in evaluation.items
+    ]
+    reached = []
+    for goal in goals:
+        item = evaluation.item(goal.pollutant, "annual_mean")
+        if item.value is None:
+            continue
+        reached.append(
+            {
+                "pollutant": goal.pollutant.value,
+                "target_year": goal.year,
+                "target": goal.value,
+                "baseline_year": goal.baseline_year,
+                "baseline": goal.baseline,
+                "source": goal.source,
+                "current": item.value,
+                **progress(goal, item.value),
+            }
+        )
+    return {
+        "subject": evaluation.subject,
+        "start": evaluation.start.isoformat(),
+        "end": evaluation.end.isoformat(),
+        "standard": evaluation.standard.value,
+        "compliant": evaluation.compliant,
+        "items": items,
+        "days_by_level": {str(k): v for k, v in evaluation.days_by_level.items()},
+        "days_with_aqi": evaluation.days_with_aqi,
+        "good_day_share_percent": evaluation.good_day_share,
+        "targets": reached,
+    }
+
+
+def trend(session: Session, city: str, pollutant: Pollutant = Pollutant.PM25) -> dict[str, Any]:
+    """A city's annual means by year: published ones, and those computed from stored data."""
+    published = {
+        r.year: {"year": r.year, "value": r.value, "source": r.source, "computed": False}
+        for r in session.execute(
+            select(annual_means).where(
+                annual_means.c.city == city, annual_means.c.pollutant == pollutant.value
+            )
+        )
+    }
+    day = queries.last_day(session)
+    computed = {}
+    if day is not None:
+        for year in _stored_years(session):
+            found = evaluate_year(session, year, cities=True, subjects=[city])
+            value = found[0].item(pollutant, "annual_mean").value if found else None
+            if value is not None:
+                item = found[0].item(pollutant, "annual_mean")
+                computed[year] = {
+                    "year": year,
+                    "value": value,
+                    "computed": True,
+                    "valid": item.valid,
+                    "source": "computed from stored data",
+                }
+    years = sorted(set(published) | set(computed))
+    series = [computed.get(y) or published[y] for y in years]
+    limits = {y: _annual_limit(y, pollutant) for y in years}
+    return {
+        "city": city,
+        "pollutant": pollutant.value,
+        "unit": pollutant.unit,
+        "series": series,
+        "limits": limits,
+        "targets": [
+            t.__dict__ | {"pollutant": t.pollutant.value}
+            for t in subject_targets(session, city)
+            if t.pollutant is pollutant
+        ],
+    }
+
+
+def _stored_years(session: Session) -> list[int]:
+    low, high = session.execute(
+        select(func.min(station_days.c.day), func.max(station_days.c.day))
+    ).one()
+    return [] if low is None else list(range(low.year, high.year + 1))
+
+
+def _annual_limit(year: int, pollutant: Pollutant) -> float | None:
+    found = limits(standard_for(dt.date(year, 12, 31))).get((pollutant, "annual"))
+    return None if found is None else found.grade_ii

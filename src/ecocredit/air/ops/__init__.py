@@ -1,0 +1,1 @@
+"""The air-quality writes, one file per verb; each runs in the caller's transaction."""

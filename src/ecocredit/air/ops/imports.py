@@ -1,0 +1,295 @@
+"""Import monitoring files: every file's hash and row count on the log, revisions kept.
+
+One import is one transaction and one log entry, whatever the number of files. A file whose
+SHA-256 was imported before is skipped, and a value equal to the stored one is not written
+again, so importing the same data twice changes nothing; a different value for a stored
+station, hour and pollutant is written as a revision beside the old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecocredit import fastsql
+from ecocredit.accounts.model import Principal
+from ecocredit.air import blocks, readers, store
+from ecocredit.air.averages import day_start_utc
+from ecocredit.air.model import HOUR, DataStatus, HourlyGrid, Layout, Reject, local_day
+from ecocredit.air.ops.common import append, begin, require_monitor
+from ecocredit.air.tables import import_files, imports, station_days
+from ecocredit.ledger.events import AIR_IMPORTED, format_time
+
+Days = dict[dt.date, npt.NDArray[np.int32]]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to import: its name (for messages), its bytes and, optionally, its layout."""
+
+    name: str
+    data: bytes
+    layout: Layout | None = None
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What became of one file."""
+
+    name: str
+    sha256: str
+    layout: str
+    rows: int
+    rejected: int
+    imported_before: int | None = None  # the import that already holds this exact file
+
+
+@dataclass
+class ImportReport:
+    """What an import took, rejected and wrote."""
+
+    import_id: int | None
+    status: DataStatus
+    files: list[FileReport] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    values_written: int = 0
+    first_hour: np.datetime64 | None = None
+    last_hour: np.datetime64 | None = None
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing was rejected."""
+        return not self.rejects
+
+
+def run(
+    session: Session,
+    files: Sequence[SourceFile],
+    *,
+    status: DataStatus,
+    actor: Principal,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Read, check and store ``files`` as one import of ``status`` data."""
+    require_monitor(actor)
+    begin(session)
+    codes = store.station_codes(session)
+    report = ImportReport(None, DataStatus(status))
+    days: Days = {}
+    seen = _imported_before(session, files)
+    for source in files:
+        digest = hashlib.sha256(source.data).hexdigest()
+        if digest in seen:
+            report.files.append(FileReport(source.name, digest, "", 0, 0, seen[digest]))
+        else:
+            seen[digest] = 0
+            _take(source, digest, codes, days, report)
+        if progress is not None:
+            progress(1)
+    fresh = [f for f in report.files if f.imported_before is None]
+    if fresh:
+        _write(session, codes, days, report, fresh, actor)
+    return report
+
+
+def _imported_before(session: Session, files: Sequence[SourceFile]) -> dict[str, int]:
+    digests = [hashlib.sha256(f.data).hexdigest() for f in files]
+    query = select(import_files.c.sha256, import_files.c.import_id).where(
+        import_files.c.sha256.in_(digests)
+    )
+    return {sha: int(i) for sha, i in session.execute(query)}
+
+
+def _take(
+    source: SourceFile, digest: str, codes: Sequence[str], days: Days, report: ImportReport
+) -> None:
+    grid = readers.read_grid_bytes(source.data, source.name, layout=source.layout, stations=codes)
+    rejects = list(grid.rejects)
+    rejects += _place(grid, source.name, {c: i for i, c in enumerate(codes)}, len(codes), days)
+    report.rejects += rejects
+    layout = (
+        readers.detect_layout_bytes(source.data, source.name)
+        if source.layout is None
+        else (source.layout)
+    )
+    report.files.append(FileReport(source.name, digest, layout.value, grid.rows, len(rejects)))
+
+
+def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Days) -> list[Reject]:
+    """Put a file's values into the import's station-day arrays; refuse what cannot be kept."""
+    rejects: list[Reject] = []
+    values = np.concatenate(
+        [
+            grid.values,
+            (
+                grid.published_aqi
+                if grid.published_aqi is not None
+                else np.full(grid.values.shape[1:], np.nan)
+            )[None],
+        ]
+    )
+    too_big = values > blocks.MAX_VALUE
+    if too_big.any():
+        for p, s, h in zip(*np.nonzero(too_big), strict=True):
+            rejects.append(
+                Reject(
+                    name,
+                    0,
+                    f"station {grid.stations[s]} at "
+                    f"{grid.hours[h]}Z: {values[p, s, h]:g} is not a "
+                    "concentration (above 2,000,000)",
+                    _series_name(int(p)),
+                )
+            )
+        values[too_big] = np.nan
+    rows = np.array([index[c] for c in grid.stations], dtype=np.intp)
+    hours = grid.hours
+    day_of = local_day(hours)
+    for day64 in np.unique(day_of):
+        day = day64.astype(dt.date)
+        cols = np.nonzero(day_of == day64)[0]
+        pos = ((hours[cols] - day_start_utc(day)) / HOUR).astype(np.intp)
+        target = days.setdefault(day, np.full((n, blocks.SERIES, 24), blocks.ABSENT, np.int32))
+        incoming = blocks.encode(values[:, :, cols]).transpose(1, 0, 2)  # [s, series, hours]
+        region = np.ix_(rows, np.arange(blocks.SERIES), pos)
+        held = target[region]
+        clash = (held != blocks.ABSENT) & (incoming != blocks.ABSENT)
+        if clash.any():
+            rejects.append(
+                Reject(
+                    name,
+                    0,
+                    f"{int(clash.sum())} values of {day} were already "
+                    "given by an earlier file of this import; the first are kept",
+                )
+            )
+        target[region] = np.where(held == blocks.ABSENT, incoming, held)
+    return rejects
+
+
+def _series_name(series: int) -> str:
+    from ecocredit.air.model import POLLUTANTS
+
+    return "AQI" if series == blocks.PUBLISHED_AQI else POLLUTANTS[series].value
+
+
+def _write(
+    session: Session,
+    codes: Sequence[str],
+    days: Days,
+    report: ImportReport,
+    fresh: list[FileReport],
+    actor: Principal,
+) -> None:
+    moment = dt.datetime.now(dt.UTC)
+    rows = _changed_rows(session, codes, days, report)
+    first, last = report.first_hour, report.last_hour
+    import_id = int(
+        session.execute(
+            imports.insert()
+            .values(
+                status=report.status.value,
+                actor=actor.name,
+                values_written=0,
+                rejected=len(report.rejects),
+                ledger_index=0,
+                created_at=moment,
+                first_hour=_stamp(first),
+                last_hour=_stamp(last),
+            )
+            .returning(imports.c.id)
+        ).scalar_one()
+    )
+    report.import_id = import_id
+    fastsql.insert_many(session, station_days, [(s, d, import_id, b) for s, d, b in rows])
+    session.execute(
+        import_files.insert(),
+        [
+            {
+                "sha256": f.sha256,
+                "import_id": import_id,
+                "name": f.name[:255],
+                "layout": f.layout,
+                "rows": f.rows,
+                "rejected": f.rejected,
+            }
+            for f in fresh
+        ],
+    )
+    index = append(
+        session,
+        AIR_IMPORTED,
+        actor.name,
+        {
+            "import_id": import_id,
+            "status": report.status.value,
+            "files": [
+                {
+                    "name": f.name[:255],
+                    "sha256": f.sha256,
+                    "layout": f.layout,
+                    "rows": f.rows,
+                    "rejected": f.rejected,
+                }
+                for f in fresh
+            ],
+            "values": report.values_written,
+            "rejected": len(report.rejects),
+            "first_hour": "" if first is None else _iso(first),
+            "last_hour": "" if last is None else _iso(last),
+        },
+        moment,
+    )
+    session.execute(
+        imports.update()
+        .where(imports.c.id == import_id)
+        .values(ledger_index=index, values_written=report.values_written)
+    )
+
+
+def _changed_rows(
+    session: Session, codes: Sequence[str], days: Days, report: ImportReport
+) -> list[tuple[str, dt.date, bytes]]:
+    """The station-day blocks holding what differs from the stored values."""
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    current = store.load(session, first, last, codes)
+    rows: list[tuple[str, dt.date, bytes]] = []
+    hours_seen: list[np.datetime64] = []
+    for day, incoming in sorted(days.items()):
+        delta = blocks.changes(current.codes[:, (day - first).days], incoming)
+        present = delta != blocks.ABSENT
+        report.values_written += int(present.sum())
+        hour_has = (incoming != blocks.ABSENT).any(axis=(0, 1))
+        if hour_has.any():
+            h = np.nonzero(hour_has)[0]
+            hours_seen += [
+                day_start_utc(day) + int(h[0]) * HOUR,
+                day_start_utc(day) + int(h[-1]) * HOUR,
+            ]
+        for s in np.nonzero(present.any(axis=(1, 2)))[0]:
+            rows.append((codes[int(s)], day, blocks.to_bytes(delta[s])))
+    if hours_seen:
+        report.first_hour, report.last_hour = min(hours_seen), max(hours_seen)
+    return rows
+
+
+def _stamp(hour: np.datetime64 | None) -> dt.datetime | None:
+    if hour is None:
+        return None
+    moment: dt.datetime = hour.astype("datetime64[s]").astype(dt.datetime)
+    return moment.replace(tzinfo=dt.UTC)
+
+
+def _iso(hour: np.datetime64) -> str:
+    stamp = _stamp(hour)
+    assert stamp is not None
+    return format_time(stamp)

@@ -1,0 +1,280 @@
+"""Reads of air quality: stations, latest AQI, hourly history and daily reports.
+
+Every read loads the station-day blocks it needs (:mod:`ecocredit.air.store`), scores them
+with the pure modules and returns plain dicts the API, CLI and portal render as they are.
+A city's value of an hour is the mean of its national stations' values of that hour (micro
+sensors and provincial stations are shown but never enter a city's figure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ecocredit.air import store
+from ecocredit.air.aqi import AqiArrays, primary_names
+from ecocredit.air.daily import daily_aqi_by_date, daily_values
+from ecocredit.air.hourly import grid_aqi
+from ecocredit.air.model import (
+    HOUR,
+    POLLUTANTS,
+    FloatArray,
+    StationKind,
+    local_day,
+    local_label,
+)
+from ecocredit.air.rules import categories, rule_set, rule_set_for
+from ecocredit.air.tables import station_days, stations
+from ecocredit.errors import InvalidParameter, NotFound
+
+MAX_DAYS = 400  # the longest span one read covers
+
+
+def station_rows(session: Session, city: str | None = None) -> list[dict[str, Any]]:
+    """Every station (of one city), as the API lists them."""
+    query = select(stations).order_by(stations.c.code)
+    if city is not None:
+        query = query.where(stations.c.city == city)
+    return [
+        {
+            k: getattr(r, k)
+            for k in ("code", "name", "city", "province", "longitude", "latitude", "kind")
+        }
+        for r in session.execute(query)
+    ]
+
+
+def station(session: Session, code: str) -> dict[str, Any]:
+    """One station, or NotFound."""
+    row = session.execute(select(stations).where(stations.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"no station {code!r}")
+    return dict(row._mapping)
+
+
+def city_members(session: Session, city: str) -> list[str]:
+    """The national stations of a city, or NotFound."""
+    codes = list(
+        session.scalars(
+            select(stations.c.code)
+            .where(stations.c.city == city, stations.c.kind == StationKind.NATIONAL.value)
+            .order_by(stations.c.code)
+        )
+    )
+    if not codes:
+        raise NotFound(f"no city {city!r} with national stations")
+    return codes
+
+
+def cities(session: Session) -> list[str]:
+    """Every city with a national station."""
+    query = (
+        select(stations.c.city)
+        .where(stations.c.kind == StationKind.NATIONAL.value)
+        .group_by(stations.c.city)
+        .order_by(stations.c.city)
+    )
+    return list(session.scalars(query))
+
+
+def last_day(session: Session) -> dt.date | None:
+    """The latest natural day with any stored value."""
+    day: dt.date | None = session.scalar(select(func.max(station_days.c.day)))
+    return day
+
+
+def check_span(start: dt.date, end: dt.date) -> None:
+    """Refuse a reversed or overlong span, naming the parameter."""
+    if end < start:
+        raise InvalidParameter(f"end {end} is before start {start}", field="end")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidParameter(f"at most {MAX_DAYS} days at a time", field="end")
+
+
+def city_mean(values: FloatArray) -> FloatArray:
+    """Mean over stations (axis 1) of ``values[pollutant, station, …]``, ignoring gaps."""
+    present = ~np.isnan(values)
+    count = present.sum(axis=1)
+    total = np.where(present, values, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)[:, None]
+
+
+def describe(aqi: AqiArrays, index: tuple[int, ...]) -> dict[str, Any]:
+    """The AQI, level, category and primary pollutants at one position, as JSON."""
+    value = int(aqi.aqi[index])
+    level = int(aqi.level[index])
+    cat = categories()[level - 1] if level else None
+    return {
+        "aqi": value if value >= 0 else None,
+        "level": level or None,
+        "category": cat.name_zh if cat else None,
+        "category_en": cat.name_en if cat else None,
+        "colour": cat.colour if cat else None,
+        "primary_pollutants": [p.value for p in primary_names(int(aqi.primary[index]))],
+        "iaqi": {p.value: _int(aqi.iaqi[(p.index, *index)]) for p in POLLUTANTS},
+        "beyond_table": bool(aqi.beyond_table[index]),
+    }
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value >= 0 else None
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else round(float(value), 3)
+
+
+def hourly(
+    session: Session,
+    codes: list[str],
+    start: dt.date,
+    end: dt.date,
+    *,
+    city: bool = False,
+    rules: str | None = None,
+) -> tuple[FloatArray, AqiArrays, np.datetime64, store.Loaded]:
+    """Hourly values and AQI of stations (or their city mean) over natural days."""
+    loaded = store.load(session, start, end, codes, sources=True)
+    values, _published, first = loaded.hourly()
+    if city:
+        values = city_mean(values)
+    chosen = rule_set(rules) if rules else None
+    return values, grid_aqi(values, first, chosen), first, loaded
+
+
+def history(
+    session: Session,
+    subject: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    city: bool = False,
+    rules: str | None = None,
+) -> dict[str, Any]:
+    """Every hour of a station (or city) from ``start`` to ``end``, with its AQI."""
+    check_span(start, end)
+    codes = city_members(session, subject) if city else [station(session, subject)["code"]]
+    values, aqi, first, loaded = hourly(session, codes, start, end, city=city, rules=rules)
+    hours = []
+    for h in range(values.shape[-1]):
+        if np.isnan(values[:, 0, h]).all():
+            continue
+        label = local_label(first + h * HOUR)
+        row = {"time": label.isoformat(), **describe(aqi, (0, h))}
+        row["concentrations"] = {p.value: _number(values[p.index, 0, h]) for p in POLLUTANTS}
+        row["rule_set"] = rules or rule_set_for((label - dt.timedelta(hours=1)).date()).name.value
+        hours.append(row)
+    counts = store.statuses(session, loaded.sources) if loaded.sources is not None else {}
+    return {
+        "subject": subject,
+        "kind": "city" if city else "station",
+        "hours": hours,
+        "data_status": store.data_status(counts) if counts else "none",
+        "values_by_status": counts,
+    }
+
+
+def latest(session: Session, *, city: bool = False) -> list[dict[str, Any]]:
+    """The newest hour with an AQI of every station (or city), with its AQI."""
+    day = last_day(session)
+    if day is None:
+        return []
+    start = day - dt.timedelta(days=2)
+    out = []
+    if city:
+        for name in cities(session):
+            out.append(
+                {
+                    "city": name,
+                    **_newest(session, city_members(session, name), start, day, city=True),
+                }
+            )
+        return out
+    rows = station_rows(session)
+    codes = [r["code"] for r in rows]
+    values, aqi, first, _ = hourly(session, codes, start, day)
+    for i, row in enumerate(rows):
+        out.append({**row, **_at_newest(values, aqi, first, i)})
+    return out
+
+
+def _newest(
+    session: Session, codes: list[str], start: dt.date, end: dt.date, *, city: bool
+) -> dict[str, Any]:
+    values, aqi, first, _ = hourly(session, codes, start, end, city=city)
+    return {"stations": len(codes), **_at_newest(values, aqi, first, 0)}
+
+
+def _at_newest(
+    values: FloatArray, aqi: AqiArrays, first: np.datetime64, row: int
+) -> dict[str, Any]:
+    has = np.nonzero(~np.isnan(values[:, row, :]).all(axis=0))[0]
+    if has.size == 0:
+        return {
+            "time": None,
+            "aqi": None,
+            "level": None,
+            "category": None,
+            "colour": None,
+            "primary_pollutants": [],
+            "iaqi": {},
+            "concentrations": {},
+        }
+    h = int(has[-1])
+    return {
+        "time": local_label(first + h * HOUR).isoformat(),
+        **describe(aqi, (row, h)),
+        "concentrations": {p.value: _number(values[p.index, row, h]) for p in POLLUTANTS},
+    }
+
+
+def daily_report(
+    session: Session,
+    subject: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    city: bool = False,
+    rules: str | None = None,
+) -> dict[str, Any]:
+    """The daily values and daily AQI of a station (or city) for each day of a span."""
+    check_span(start, end)
+    codes = city_members(session, subject) if city else [station(session, subject)["code"]]
+    loaded = store.load(session, start, end, codes, sources=True)
+    values, _published, first = loaded.hourly()
+    if city:
+        values = city_mean(values)
+    daily = daily_values(values, first)
+    chosen = {d: (rule_set(rules) if rules else rule_set_for(d)) for d in daily.days}
+    aqi = daily_aqi_by_date(daily, chosen)
+    days = []
+    for j, day in enumerate(daily.days):
+        if not start <= day <= end:
+            continue
+        row: dict[str, Any] = {"day": day.isoformat(), "rule_set": chosen[day].name.value}
+        row.update(describe(aqi, (0, j)))
+        row["values"] = {p.value: _number(daily.values[p.index, 0, j]) for p in POLLUTANTS}
+        row["values"]["O3_max_1h"] = _number(daily.o3_max_1h[0, j])
+        days.append(row)
+    sources = loaded.sources if loaded.sources is not None else np.zeros(0, np.int32)
+    counts = store.statuses(session, sources)
+    return {
+        "subject": subject,
+        "kind": "city" if city else "station",
+        "days": days,
+        "data_status": store.data_status(counts),
+        "values_by_status": counts,
+        "day_convention": "hour labels 01:00-24:00 local time",
+    }
+
+
+def day_of(moment: dt.datetime) -> dt.date:
+    """The natural day an hour label belongs to."""
+    hour = np.datetime64(int(moment.timestamp()) // 3600, "h")
+    day: dt.date = local_day(np.asarray([hour]))[0].astype(dt.date)
+    return day

@@ -1,0 +1,50 @@
+"""The key of a row of the wide and long layouts: its station code and its hour.
+
+A row whose station or time cannot be used is rejected whole (one reject per problem);
+the others get a station position on the sorted station axis and a UTC hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from ecocredit.air.model import IntArray, Reject
+from ecocredit.air.readers.cells import check_codes, rejects_at
+from ecocredit.air.readers.grid import station_index
+from ecocredit.air.readers.times import parse_iso
+
+
+@dataclass(frozen=True)
+class RowKeys:
+    """Rows with a usable key: their positions in the frame, station positions and hours."""
+
+    rows: IntArray  # positions in the frame of the rows kept
+    codes: list[str]  # sorted station axis
+    station: IntArray  # per kept row, position in ``codes``
+    hour: IntArray  # per kept row, UTC hour since 1970
+    rejects: list[Reject]
+
+
+def row_keys(
+    file: str,
+    station: pl.Series,
+    time: pl.Series,
+    lines: IntArray,
+    known: Collection[str] | None,
+) -> RowKeys:
+    """Check the station and time columns (strings) of rows sitting on ``lines``."""
+    station = station.str.strip_chars().fill_null("")
+    bad_code, code_reasons = check_codes(station, known)
+    hours = parse_iso(time)
+    rejects = rejects_at(file, lines, bad_code, code_reasons, "station")
+    rejects += rejects_at(file, lines, hours.bad, hours.reasons, "time")
+    keep = np.ones(station.len(), np.bool_)
+    keep[bad_code] = False
+    keep[hours.bad] = False
+    rows = np.flatnonzero(keep)
+    codes, position = station_index(station.gather(rows))
+    return RowKeys(rows, codes, position, hours.values[rows], rejects)

@@ -1,0 +1,175 @@
+"""Stations, imports, revisions, reports and evaluations through the service and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from ecocredit.accounts import service as accounts
+from ecocredit.accounts.model import Principal, Role
+from ecocredit.air import service
+from ecocredit.air.model import DataStatus, Station, StationKind
+from ecocredit.air.tables import station_days
+from ecocredit.errors import PermissionDenied
+from ecocredit.ledger.tables import ledger_entries as entries
+from ecocredit.runtime import InitResult, Runtime
+
+STATIONS = [
+    Station("1001A", "万寿西宫", "北京", "北京市", 116.366, 39.8673),
+    Station("1003A", "东四", "北京", "北京市", 116.417, 39.9289),
+    Station("BJ-M01", "micro", "北京", "北京市", 116.4, 39.9, StationKind.MICRO),
+]
+HEADER = "station,time,PM2.5,PM10,SO2,NO2,CO,O3\n"
+
+
+def wide(day: str = "2026-11-20", pm25: int = 80, hours: range = range(1, 25)) -> bytes:
+    """A day of both stations; label 24 is written as the next day's 00:00."""
+    rows = []
+    base = dt.datetime.fromisoformat(day)
+    for code in ("1001A", "1003A"):
+        for h in hours:
+            t = (base + dt.timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M")
+            rows.append(f"{code},{t},{pm25},{pm25 + 40},8,40,0.9,60\n")
+    return (HEADER + "".join(rows)).encode()
+
+
+@pytest.fixture
+def monitor(installed: InitResult) -> tuple[Runtime, Principal, str]:
+    runtime = installed.runtime
+
+    def setup(session):
+        _, key = accounts.create_account(session, "centre", [Role.MONITOR], "system")
+        actor = accounts.principal(session, "centre")
+        service.register_stations(session, STATIONS, actor)
+        return actor, key
+
+    actor, key = runtime.db.write(setup)
+    return runtime, actor, key
+
+
+def _import(
+    runtime: Runtime,
+    actor: Principal,
+    data: bytes,
+    name: str = "a.csv",
+    status: DataStatus = DataStatus.REALTIME,
+) -> service.ImportReport:
+    source = service.SourceFile(name, data)
+    return runtime.db.write(lambda s: service.import_files(s, [source], status=status, actor=actor))
+
+
+def test_import_is_logged_with_hash_and_rows_and_is_idempotent(monitor) -> None:
+    runtime, actor, _ = monitor
+    data = wide()
+    report = _import(runtime, actor, data)
+    assert report.clean and report.values_written == 2 * 24 * 6
+    with runtime.db.read() as s:
+        last = s.execute(select(entries.c.entry).order_by(entries.c.idx.desc())).first()
+    entry = json.loads(bytes(last[0]))
+    assert entry["type"] == "air.imported"
+    assert entry["data"]["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert entry["data"]["files"][0]["rows"] == 48
+    again = _import(runtime, actor, data)
+    assert again.import_id is None and again.files[0].imported_before == report.import_id
+    # The same values in another file: recorded, but nothing is written twice.
+    copy = _import(runtime, actor, data + b"\n", name="copy.csv")
+    assert copy.import_id is not None and copy.values_written == 0
+
+
+def test_a_later_value_is_a_revision_and_reports_say_which_data_they_used(monitor) -> None:
+    runtime, actor, _ = monitor
+    _import(runtime, actor, wide(pm25=80))
+    with runtime.db.read() as s:
+        before = service.daily_report(s, "1001A", dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+    assert before["days"][0]["values"]["PM2.5"] == 80.0
+    assert before["data_status"] == "realtime"
+    audited = _import(
+        runtime, actor, wide(pm25=120, hours=range(1, 13)), "audit.csv", DataStatus.AUDITED
+    )
+    assert audited.values_written == 2 * 12 * 2  # only the changed PM2.5 and PM10 values
+    with runtime.db.read() as s:
+        after = service.daily_report(s, "1001A", dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+        rows = s.scalar(select(func.count()).select_from(station_days))
+    assert after["days"][0]["values"]["PM2.5"] == 100.0
+    assert after["data_status"] == "mixed"
+    assert after["values_by_status"] == {"realtime": 120, "audited": 24}
+    assert rows == 4  # both imports' rows are kept
+
+
+def test_bad_rows_are_reported_and_good_rows_still_taken(monitor) -> None:
+    runtime, actor, _ = monitor
+    bad = HEADER + (
+        "1001A,2026-11-20T01:00,10,20,5,10,0.4,30\n"
+        "9999Z,2026-11-20T01:00,10,20,5,10,0.4,30\n"
+        "1001A,2026-11-20T02:00,abc,20,5,10,0.4,30\n"
+        "1001A,2026-11-20T03:00,-5,20,5,10,0.4,30\n"
+        "1001A,2026-02-30T03:00,5,20,5,10,0.4,30\n"
+        "1001A,2026-11-20T01:00,10,20,5,10,0.4,30\n"
+    )
+    report = _import(runtime, actor, bad.encode(), "bad.csv")
+    lines = sorted({r.line for r in report.rejects})
+    assert lines == [3, 4, 5, 6, 7]
+    assert all(r.file == "bad.csv" for r in report.rejects)
+    assert report.values_written > 0
+
+
+def test_only_a_monitor_may_import_and_nothing_is_half_written(monitor, installed) -> None:
+    runtime, _, _ = monitor
+
+    def as_admin_less(session):
+        accounts.create_account(session, "someone", [Role.HOLDER], "system")
+        return accounts.principal(session, "someone")
+
+    someone = runtime.db.write(as_admin_less)
+    with pytest.raises(PermissionDenied, match="monitor"):
+        _import(runtime, someone, wide())
+    with runtime.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(station_days)) == 0
+
+
+def test_api_reads_and_writes(monitor, client: TestClient) -> None:
+    _, _, key = monitor
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    answer = client.post(
+        "/v1/air/observations?status=realtime&name=day.csv", content=wide(pm25=120), headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rejected"] == 0
+    refused = client.post(
+        "/v1/air/observations", content=wide(), headers={"Content-Type": "text/csv"}
+    )
+    assert refused.status_code == 401
+    latest = {r["code"]: r for r in client.get("/v1/air/latest").json()}
+    assert latest["1001A"]["aqi"] == 158 and latest["1001A"]["category"] == "中度污染"
+    assert latest["1001A"]["primary_pollutants"] == ["PM2.5"]
+    assert latest["1001A"]["time"] == "2026-11-21T00:00:00+08:00"
+    assert latest["BJ-M01"]["aqi"] is None
+    cities = client.get("/v1/air/cities").json()
+    assert cities[0]["city"] == "北京" and cities[0]["aqi"] == 158
+    days = client.get("/v1/air/stations/1001A/days?start=2026-11-20&end=2026-11-20").json()
+    assert days["days"][0]["aqi"] == 158 and days["days"][0]["rule_set"] == "HJ633-2026"
+    hours = client.get("/v1/air/cities/北京/hours?start=2026-11-20&end=2026-11-20").json()
+    assert len(hours["hours"]) == 24
+    ev = client.get("/v1/air/cities/北京/evaluation?year=2026").json()
+    assert ev["compliant"] is None and ev["items"][0]["valid"] is False
+    assert (
+        client.get("/v1/air/stations/1001A/days?start=2026-11-20&end=2026-11-20&x=1").status_code
+        == 400
+    )
+    assert client.get("/v1/air/stations/NOPE").status_code == 404
+    assert (
+        client.get("/v1/air/stations/1001A/days?start=2026-11-21&end=2026-11-20").status_code == 400
+    )
+
+
+def test_api_refuses_garbage_bodies_with_400(monitor, client: TestClient) -> None:
+    _, _, key = monitor
+    headers = {"Authorization": f"Bearer {key}"}
+    for body in (b"", b"\xff\xfe\x00garbage", b"hello,world\n1,2\n", b"[1, 2"):
+        answer = client.post("/v1/air/observations", content=body, headers=headers)
+        assert answer.status_code == 400, (body, answer.text)
