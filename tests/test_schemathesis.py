@@ -11,7 +11,11 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy.orm import Session
 
+from ecocredit.accounts import service as accounts
+from ecocredit.air import service as air
+from ecocredit.air.model import DataStatus, Station
 from ecocredit.app import create_app
 from ecocredit.ledger import store
 from ecocredit.registry import service as registry
@@ -28,6 +32,7 @@ def test_no_input_makes_the_api_fail(installed: InitResult, admin_headers: dict[
     # A registry with a batch, holders and a retirement, so reads reach real rows too.
     reg = populate(rt, installed.admin_key)
     reg.as_("alice", registry.retire, reg.batch, "1", RetirementRequest("CN-BJ"))
+    rt.db.write(_air)
     rt.sign_checkpoint()
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(runtime=rt))
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -42,10 +47,35 @@ def test_no_input_makes_the_api_fail(installed: InitResult, admin_headers: dict[
         "GET /v1/registry/retirements/{index}",
         "GET /v1/registry/serials/{batch}/{unit}",
         "GET /v1/registry/audit",
+        "POST /v1/air/observations",
+        "GET /v1/air/stations/{code}/days",
+        "GET /v1/air/cities/{city}/evaluation",
     }
     for operation in operations:
         for headers in (admin_headers, {}):
             _exercise(operation.as_strategy(), headers)
+
+
+def _air(session: Session) -> None:
+    """Two stations of one city with a day of hours, so air reads reach real rows."""
+    admin = accounts.principal(session, "admin")
+    air.register_stations(
+        session,
+        [
+            Station("1001A", "a", "北京", "", 116.4, 39.9),
+            Station("1003A", "b", "北京", "", 116.4, 39.9),
+        ],
+        admin,
+    )
+    rows = "".join(
+        f"{c},2026-11-20T{h:02d}:00,80,120,8,40,0.9,60\n"
+        for c in ("1001A", "1003A")
+        for h in range(1, 24)
+    )
+    data = ("station,time,PM2.5,PM10,SO2,NO2,CO,O3\n" + rows).encode()
+    air.import_files(
+        session, [air.SourceFile("a.csv", data)], status=DataStatus.REALTIME, actor=admin
+    )
 
 
 def _exercise(strategy: object, headers: dict[str, str]) -> None:

@@ -29,6 +29,7 @@ from ecocredit.ledger.api import tiles_router
 from ecocredit.registry.api import router as registry_router
 from ecocredit.runtime import Runtime, open_runtime
 from ecocredit.settings import Settings, get_settings
+from ecocredit.web.air_pages import router as air_pages
 from ecocredit.web.registry_pages import router as registry_pages
 from ecocredit.web.routes import STATIC_DIR
 from ecocredit.web.routes import router as portal_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(air_router)
     app.include_router(portal_router)
     app.include_router(registry_pages)
+    app.include_router(air_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _offline_docs(app)
     return app

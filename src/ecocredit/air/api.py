@@ -18,7 +18,8 @@ from ecocredit.accounts.model import Principal, Role
 from ecocredit.air import service
 from ecocredit.air.api_render import import_json, station_in
 from ecocredit.air.evaluate import Target
-from ecocredit.air.model import DataStatus, Layout, Pollutant
+from ecocredit.air.model import STATION_CODE_PATTERN, DataStatus, Layout, Pollutant
+from ecocredit.air.text import check_text
 from ecocredit.api_deps import ReadSession, RuntimeDep, require
 from ecocredit.errors import EntryTooLarge, InvalidParameter
 
@@ -29,8 +30,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A parameter is invalid or unknown; the body names it."},
     404: {"description": "No such station or city."},
 }
-Code = Annotated[str, Path(max_length=16, description="Station code, e.g. 1001A.")]
-City = Annotated[str, Path(max_length=50, description="City name as the stations give it.")]
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"description": "No valid API key."},
+    403: {"description": "The caller's account may not change air-quality data."},
+    409: {"description": "Clashes with a concurrent write; retry."},
+    503: {"description": "The outcome of the commit is unknown or the database is not ready."},
+}
+Code = Annotated[
+    str, Path(max_length=16, pattern=STATION_CODE_PATTERN, description="Station code, e.g. 1001A.")
+]
+City = Annotated[
+    str, Path(max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$", description="City name, e.g. 北京.")
+]
 Start = Annotated[dt.date, Query(description="First natural day (local time).")]
 End = Annotated[dt.date, Query(description="Last natural day (local time), inclusive.")]
 Year = Annotated[int, Query(ge=2000, le=2100, description="Calendar year to evaluate.")]
@@ -64,7 +76,8 @@ def known_only(*names: str) -> Any:
 
 @router.get("/stations", responses=ERRORS, dependencies=[known_only("city")])
 def stations(
-    session: ReadSession, city: Annotated[str | None, Query(max_length=50)] = None
+    session: ReadSession,
+    city: Annotated[str | None, Query(max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
 ) -> list[dict[str, Any]]:
     """Every station, or those of one city."""
     return service.station_rows(session, city)
@@ -187,7 +200,7 @@ class TargetIn(BaseModel):
     source: str = Field(max_length=500)
 
 
-@router.post("/stations", responses=ERRORS)
+@router.post("/stations", responses=WRITE_ERRORS)
 def add_stations(
     runtime: RuntimeDep, caller: Monitor, body: Annotated[list[StationIn], Field(max_length=5000)]
 ) -> dict[str, int]:
@@ -198,7 +211,7 @@ def add_stations(
     return done
 
 
-@router.post("/targets", responses=ERRORS)
+@router.post("/targets", responses=WRITE_ERRORS)
 def add_target(runtime: RuntimeDep, caller: Monitor, body: TargetIn) -> dict[str, str]:
     """Set a city's or station's target (role ``monitor``)."""
     target = Target(**body.model_dump())
@@ -209,7 +222,7 @@ def add_target(runtime: RuntimeDep, caller: Monitor, body: TargetIn) -> dict[str
 
 @router.post(
     "/observations",
-    responses=ERRORS,
+    responses=WRITE_ERRORS,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -229,6 +242,7 @@ async def observations(
     name: Annotated[str, Query(max_length=255, pattern=r"^[^/\\]+$")] = "upload",
 ) -> dict[str, Any]:
     """Import observations in any layout; the report names every rejected line."""
+    check_text(name, "name", 255)
     body = await request.body()
     if len(body) > MAX_BODY:
         raise EntryTooLarge(f"the body is {len(body)} bytes; send at most {MAX_BODY} per request")

@@ -12,19 +12,23 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ecocredit.air.model import N_POLLUTANTS, FloatArray
+from ecocredit.air.model import MAX_CONCENTRATION, N_POLLUTANTS, FloatArray
 
 SERIES = N_POLLUTANTS + 1
 PUBLISHED_AQI = N_POLLUTANTS
 ABSENT = np.iinfo(np.int32).min
 SCALE = 1000.0
-MAX_VALUE = 2_000_000.0  # above this no reading is a concentration (and int32 would overflow)
 BLOCK_BYTES = SERIES * 24 * 4
 _DTYPE = np.dtype("<i4")
 
 
 def encode(values: FloatArray) -> npt.NDArray[np.int32]:
-    """Values ``[…, SERIES, 24]`` (NaN = absent) as thousandths."""
+    """Values ``[…, SERIES, 24]`` (NaN = absent) as thousandths.
+
+    The readers refuse values above :data:`MAX_CONCENTRATION`, so every value fits.
+    """
+    if np.any(values > MAX_CONCENTRATION):
+        raise ValueError("a value above MAX_CONCENTRATION reached the store")
     scaled = np.rint(values * SCALE)
     return np.where(np.isnan(values), ABSENT, scaled).astype(_DTYPE)
 

@@ -172,7 +172,8 @@ def trend(session: Session, city: str, pollutant: Pollutant = Pollutant.PM25) ->
                     "source": "computed from stored data",
                 }
     years = sorted(set(published) | set(computed))
-    series = [computed.get(y) or published[y] for y in years]
+    # A published mean is the official figure; a computed one fills the years without it.
+    series = [published.get(y) or computed[y] for y in years]
     limits = {y: _annual_limit(y, pollutant) for y in years}
     return {
         "city": city,

@@ -45,7 +45,7 @@ def aqi_frame(grid: HourlyGrid, rules: RuleSet | None = None) -> pl.DataFrame:
 
 
 def _rows(grid: HourlyGrid, result: AqiArrays, s: np.ndarray, h: np.ndarray) -> pl.DataFrame:
-    local = (grid.start + LOCAL_OFFSET + h.astype(np.int64) * HOUR).astype("datetime64[m]")
+    local = (grid.start + LOCAL_OFFSET + h.astype(np.int64) * HOUR).astype("datetime64[ms]")
     times = pl.Series(local).dt.strftime("%Y-%m-%dT%H:%M+08:00")
     names = [categories()[i].name_zh for i in range(6)]
     level = result.level[s, h]

@@ -14,6 +14,7 @@ Internally a time is a ``numpy.datetime64`` hour in UTC.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +24,12 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 HourArray = npt.NDArray[np.datetime64]
+
+# A station code: the national list's 1001A, or a network's own such as BJ-M01.
+STATION_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,15}$"
+STATION_CODE = re.compile(STATION_CODE_PATTERN, re.ASCII)
+# No reading above this is a concentration (and it keeps thousandths inside an int32).
+MAX_CONCENTRATION = 2_000_000.0
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 LOCAL_OFFSET = np.timedelta64(8, "h")
@@ -138,8 +145,8 @@ class Reject:
     field: str = ""
 
     def describe(self) -> str:
-        """``file:line: field: reason`` the way compilers say it."""
-        where = f"{self.file}:{self.line}"
+        """``file:line: field: reason`` the way compilers say it (no line when 0: whole file)."""
+        where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 

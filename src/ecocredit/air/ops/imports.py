@@ -114,41 +114,17 @@ def _take(
     rejects = list(grid.rejects)
     rejects += _place(grid, source.name, {c: i for i, c in enumerate(codes)}, len(codes), days)
     report.rejects += rejects
-    layout = (
-        readers.detect_layout_bytes(source.data, source.name)
-        if source.layout is None
-        else (source.layout)
-    )
+    layout = source.layout or readers.detect_layout_bytes(source.data, source.name)
     report.files.append(FileReport(source.name, digest, layout.value, grid.rows, len(rejects)))
 
 
 def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Days) -> list[Reject]:
     """Put a file's values into the import's station-day arrays; refuse what cannot be kept."""
     rejects: list[Reject] = []
-    values = np.concatenate(
-        [
-            grid.values,
-            (
-                grid.published_aqi
-                if grid.published_aqi is not None
-                else np.full(grid.values.shape[1:], np.nan)
-            )[None],
-        ]
-    )
-    too_big = values > blocks.MAX_VALUE
-    if too_big.any():
-        for p, s, h in zip(*np.nonzero(too_big), strict=True):
-            rejects.append(
-                Reject(
-                    name,
-                    0,
-                    f"station {grid.stations[s]} at "
-                    f"{grid.hours[h]}Z: {values[p, s, h]:g} is not a "
-                    "concentration (above 2,000,000)",
-                    _series_name(int(p)),
-                )
-            )
-        values[too_big] = np.nan
+    published = grid.published_aqi
+    if published is None:
+        published = np.full(grid.values.shape[1:], np.nan)
+    values = np.concatenate([grid.values, published[None]])
     rows = np.array([index[c] for c in grid.stations], dtype=np.intp)
     hours = grid.hours
     day_of = local_day(hours)
@@ -172,12 +148,6 @@ def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Day
             )
         target[region] = np.where(held == blocks.ABSENT, incoming, held)
     return rejects
-
-
-def _series_name(series: int) -> str:
-    from ecocredit.air.model import POLLUTANTS
-
-    return "AQI" if series == blocks.PUBLISHED_AQI else POLLUTANTS[series].value
 
 
 def _write(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -11,35 +10,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
-from ecocredit.air.model import Station, StationKind
+from ecocredit.air.model import STATION_CODE, Station, StationKind
 from ecocredit.air.ops.common import append, begin, require_monitor
 from ecocredit.air.tables import stations as stations_table
+from ecocredit.air.text import check_text
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger.events import AIR_STATION_REGISTERED
-
-CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}", re.ASCII)
 
 
 def check(station: Station, where: str = "station") -> Station:
     """The station with its fields checked, or an error naming the bad field."""
-    if not CODE.fullmatch(station.code):
+    if not STATION_CODE.fullmatch(station.code):
         raise InvalidParameter(
             f"{where}: code {station.code!r} must be 1-16 ASCII letters, digits or '-'",
             field="code",
         )
-    for name in ("name", "city", "province"):
-        text = getattr(station, name)
-        limit = 100 if name == "name" else 50
-        if len(text) > limit or (name != "province" and not text.strip()):
-            raise InvalidParameter(
-                f"{where} {station.code}: {name} must be 1-{limit} characters", field=name
-            )
-    for name, bound in (("longitude", 180.0), ("latitude", 90.0)):
-        value = getattr(station, name)
+    name = check_text(station.name, f"{where} {station.code}: name", 100)
+    city = check_text(station.city, f"{where} {station.code}: city", 50)
+    province = check_text(station.province, f"{where} {station.code}: province", 50, required=False)
+    for axis, bound in (("longitude", 180.0), ("latitude", 90.0)):
+        value = getattr(station, axis)
         if not math.isfinite(value) or abs(value) > bound:
             raise InvalidParameter(
-                f"{where} {station.code}: {name} {value} is outside -{bound:g}..{bound:g}",
-                field=name,
+                f"{where} {station.code}: {axis} {value} is outside -{bound:g}..{bound:g}",
+                field=axis,
             )
     try:
         kind = StationKind(station.kind)
@@ -50,9 +44,9 @@ def check(station: Station, where: str = "station") -> Station:
         ) from None
     return Station(
         station.code,
-        station.name.strip(),
-        station.city.strip(),
-        station.province.strip(),
+        name,
+        city,
+        province,
         float(station.longitude),
         float(station.latitude),
         kind,

@@ -11,6 +11,7 @@ from ecocredit.accounts.model import Principal
 from ecocredit.air.evaluate import Target
 from ecocredit.air.ops.common import append, begin, require_monitor
 from ecocredit.air.tables import annual_means, targets
+from ecocredit.air.text import check_text
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger.events import AIR_TARGET_SET
 
@@ -26,8 +27,8 @@ def set_target(session: Session, target: Target, actor: Principal) -> None:
         raise InvalidParameter(
             "the baseline year must come before the target year", field="baseline_year"
         )
-    if not target.subject.strip() or len(target.subject) > 50:
-        raise InvalidParameter("subject must be 1-50 characters", field="subject")
+    check_text(target.subject, "subject", 50)
+    check_text(target.source, "source", 500)
     moment = begin(session)
     row = {
         "subject": target.subject,

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from ecocredit.air.model import HourlyGrid, Layout
 from ecocredit.air.readers.jsonrows import in_array, json_rows
-from ecocredit.air.readers.long import read_long, read_long_frame
+from ecocredit.air.readers.long import LongRows, read_long, read_long_rows
 from ecocredit.air.readers.site import read_site
-from ecocredit.air.readers.source import decode, detect_layout, is_json, load
+from ecocredit.air.readers.source import detect_layout, first_line, is_json, load, prepare
 from ecocredit.air.readers.stations import read_stations, read_stations_bytes
 from ecocredit.air.readers.table import split_table
 from ecocredit.air.readers.wide import read_wide
@@ -44,7 +44,8 @@ __all__ = [
 
 def detect_layout_bytes(data: bytes, name: str) -> Layout:
     """:func:`detect_layout` of a file's bytes (UTF-8, with or without a byte-order mark)."""
-    return detect_layout(decode(data, name)[1], name=name)
+    data = prepare(data, name)
+    return Layout.LONG if is_json(data) else detect_layout(first_line(data), name=name)
 
 
 def read_grid(
@@ -53,7 +54,8 @@ def read_grid(
     """Read a monitoring file into an hourly grid.
 
     ``layout`` is detected from the header when not given. With ``stations`` (known codes),
-    rows of other stations are rejected. Rejects name the file as ``str(path)``.
+    rows of other stations are rejected. Rejects name the file as ``str(path)``. A file
+    without a usable row gives a grid without hours (``start`` is NaT) and its rejects.
     """
     return read_grid_bytes(load(path), str(path), layout=layout, stations=stations)
 
@@ -69,21 +71,19 @@ def read_grid_bytes(
     data: bytes, name: str, *, layout: Layout | None = None, stations: Collection[str] | None = None
 ) -> HourlyGrid:
     """:func:`read_grid` of bytes in memory (an uploaded body); ``name`` names the file."""
-    data, text = decode(data, name)
+    data = prepare(data, name)
     known = stations if stations is None or isinstance(stations, set | frozenset) else set(stations)
-    if is_json(text):
+    if is_json(data):
         if layout not in (None, Layout.LONG):
             raise InvalidInput(f"{name}: JSON input is read in the long layout, not {layout}")
-        rows = json_rows(text, name)
-        grid = read_long_frame(
-            name, rows.frame(), rows.line_numbers(), rows.rows, rows.rejects, known
-        )
+        rows = json_rows(data.decode(), name)
+        long_rows = LongRows(rows.frame(), rows.line_numbers(), rows.rows, rows.rejects)
+        grid = read_long_rows(name, long_rows, known)
         if rows.array:
             grid.rejects = [in_array(r) for r in grid.rejects]
         return grid
-    layout = layout or detect_layout(text, name=name)
-    table = split_table(data, text, name)
-    del text  # the table holds what is needed; the text of a large file is not kept twice
+    layout = layout or detect_layout(first_line(data), name=name)
+    table = split_table(data, name)
     if layout is Layout.SITE:
         return read_site(name, table, known)
     if layout is Layout.WIDE:

@@ -16,13 +16,23 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from ecocredit.air.model import N_POLLUTANTS, POLLUTANTS, FloatArray, IntArray, Pollutant, Reject
+from ecocredit.air.model import (
+    MAX_CONCENTRATION,
+    N_POLLUTANTS,
+    POLLUTANTS,
+    STATION_CODE,
+    STATION_CODE_PATTERN,
+    FloatArray,
+    IntArray,
+    Pollutant,
+    Reject,
+)
 
 BoolArray = npt.NDArray[np.bool_]
 
 # Explicit ASCII classes: \d and \w match other scripts' digits in Python and Rust regex.
-CODE_PATTERN = "^[A-Za-z0-9]{1,16}$"
-CODE = re.compile(CODE_PATTERN)
+CODE_PATTERN = STATION_CODE_PATTERN
+CODE = STATION_CODE
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 AQI_SLOT = N_POLLUTANTS  # the published AQI travels beside the six pollutants
 SKIP_SLOT = -1  # a recognised series that is not an hourly value (24-hour means, O3 8-hour)
@@ -33,9 +43,8 @@ _HOURLY = {p.value.lower().replace(".", ""): p.index for p in POLLUTANTS} | {
     "o31h": Pollutant.O3.index
 }
 _AVERAGED = ("pm2524h", "pm1024h", "so224h", "no224h", "co24h", "o324h", "o38h", "o38h24h")
-SLOTS: dict[str, int] = (
-    _HOURLY | {"aqi": AQI_SLOT} | dict.fromkeys(_AVERAGED, SKIP_SLOT)
-)  # keys are name_key() spellings
+# Slot of every known name, keyed by its name_key() spelling.
+SLOTS: dict[str, int] = _HOURLY | {"aqi": AQI_SLOT} | dict.fromkeys(_AVERAGED, SKIP_SLOT)
 _IGNORED = str.maketrans("", "", " ._-")
 
 
@@ -66,7 +75,7 @@ def code_problem(code: str, known: Collection[str] | None) -> str | None:
     if not code:
         return "missing station code"
     if not CODE.fullmatch(code):
-        return f"station code must be 1–16 ASCII letters or digits: {shown(code)}"
+        return f"station code must be 1–16 ASCII letters, digits or '-' (not first): {shown(code)}"
     if known is not None and code not in known:
         return f"unknown station code {shown(code)}"
     return None
@@ -76,7 +85,7 @@ def check_codes(codes: pl.Series, known: Collection[str] | None) -> tuple[IntArr
     """Positions of refused station codes in a column (stripped strings) and the reasons."""
     ok = codes.str.contains(CODE_PATTERN).fill_null(value=False)
     if known is not None:
-        ok = ok & codes.is_in(pl.Series(list(known), dtype=pl.String))
+        ok = ok & codes.is_in(pl.Series(list(known), dtype=pl.String).implode())
     bad = np.flatnonzero(~ok.to_numpy())
     texts = codes.gather(bad).to_list()
     return bad, [code_problem(t or "", known) or "" for t in texts]
@@ -89,6 +98,8 @@ def number_problem(text: str) -> str:
         value = float(cell)
         if not math.isfinite(value):
             return f"number out of range: {shown(cell)}"
+        if value > MAX_CONCENTRATION:
+            return f"not a concentration (above {MAX_CONCENTRATION:,.0f}): {shown(cell)}"
         return f"negative concentration: {shown(cell)}"
     if cell.lower().lstrip("+-") in ("nan", "inf", "infinity"):
         return f"not a finite number: {shown(cell)}"
@@ -117,7 +128,8 @@ def settle(
 ) -> Numbers:
     """Refuse what is not a finite, non-negative number; ``texts_at`` gives cells' text.
 
-    Very large values are kept: the AQI caps them, and an outlier is for a person to judge.
+    Large values are kept up to :data:`MAX_CONCENTRATION` (the AQI caps them, and an outlier
+    is for a person to judge); above it no reading is a concentration.
     Unreadable cells get a second look in Python, since blanks and padded numbers such as
     ``" 12 "`` are fine but not every fast parser takes them.
     """
@@ -129,16 +141,48 @@ def settle(
             empty[position] = True
         elif NUMBER.fullmatch(cell):
             values[position] = float(cell)
-    usable = np.isfinite(values) & (values >= 0)
+    usable = np.isfinite(values) & (values >= 0) & (values <= MAX_CONCENTRATION)
     bad = np.flatnonzero(~usable & ~empty)
     values[~usable] = np.nan
     return Numbers(values, bad, [number_problem(t) for t in texts_at(bad)])
+
+
+def float_numbers(column: pl.Series) -> Numbers | None:
+    """:class:`Numbers` of a Float64 column, or None if a value needs refusing.
+
+    On None the caller parses the column's text instead, so a reason quotes the cell.
+    """
+    values = np.array(column.fill_null(np.nan).to_numpy(), np.float64)
+    given = ~np.asarray(column.is_null().to_numpy(), np.bool_)
+    if np.any(given & ~(np.isfinite(values) & (values >= 0) & (values <= MAX_CONCENTRATION))):
+        return None
+    return Numbers(values, np.zeros(0, np.int64), [])
 
 
 def parse_numbers(texts: pl.Series) -> Numbers:
     """A column of concentration cells (strings) as :class:`Numbers`."""
     values, empty = raw_numbers(texts)
     return settle(values, empty, lambda at: [t or "" for t in texts.gather(at).to_list()])
+
+
+def distinct(column: pl.Series) -> tuple[pl.Series, IntArray]:
+    """The sorted distinct values of a string column (null read as "") and each row's index.
+
+    Checks then run once per distinct value: a million rows hold a few thousand stations
+    and hours, and wording a reason or matching a pattern per row would dominate the read.
+    """
+    column = column.fill_null("")
+    values = column.unique().sort()
+    return values, np.asarray(values.search_sorted(column).to_numpy(), np.int64)
+
+
+def spread(index: IntArray, bad: IntArray, reasons: list[str]) -> tuple[IntArray, list[str]]:
+    """Rows whose distinct value (``index``) was refused, with that value's reason."""
+    refused = np.zeros(index.max() + 1 if index.size else 0, np.bool_)
+    refused[bad] = True
+    reason_of = dict(zip(bad.tolist(), reasons, strict=True))
+    rows = np.flatnonzero(refused[index])
+    return rows, [reason_of[int(index[r])] for r in rows]
 
 
 def rejects_at(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import polars as pl
 
 from ecocredit.air.model import N_POLLUTANTS, FloatArray, HourlyGrid, IntArray, Reject
 from ecocredit.air.readers.cells import AQI_SLOT
@@ -18,12 +17,6 @@ from ecocredit.errors import InvalidInput
 
 MAX_CELLS = 1 << 28  # 2 GiB of float64: a year of 2,000 stations is 105 million cells
 NO_HOUR = np.datetime64("NaT", "h")  # start of a grid without any hour
-
-
-def station_index(codes: pl.Series) -> tuple[list[str], IntArray]:
-    """The sorted distinct codes of a column and each row's position among them."""
-    distinct = codes.unique().sort()
-    return distinct.to_list(), np.asarray(distinct.search_sorted(codes).to_numpy(), np.int64)
 
 
 def repeats(keys: IntArray) -> tuple[IntArray, IntArray]:

@@ -13,8 +13,7 @@ import numpy as np
 import polars as pl
 
 from ecocredit.air.model import IntArray, Reject
-from ecocredit.air.readers.cells import check_codes, rejects_at
-from ecocredit.air.readers.grid import station_index
+from ecocredit.air.readers.cells import check_codes, distinct, rejects_at, spread
 from ecocredit.air.readers.times import parse_iso
 
 
@@ -37,14 +36,18 @@ def row_keys(
     known: Collection[str] | None,
 ) -> RowKeys:
     """Check the station and time columns (strings) of rows sitting on ``lines``."""
-    station = station.str.strip_chars().fill_null("")
-    bad_code, code_reasons = check_codes(station, known)
-    hours = parse_iso(time)
+    codes, code_at = distinct(station.str.strip_chars())
+    bad_code, code_reasons = spread(code_at, *check_codes(codes, known))
+    labels, label_at = distinct(time)
+    hours = parse_iso(labels)
+    bad_time, time_reasons = spread(label_at, hours.bad, hours.reasons)
     rejects = rejects_at(file, lines, bad_code, code_reasons, "station")
-    rejects += rejects_at(file, lines, hours.bad, hours.reasons, "time")
+    rejects += rejects_at(file, lines, bad_time, time_reasons, "time")
     keep = np.ones(station.len(), np.bool_)
     keep[bad_code] = False
-    keep[hours.bad] = False
+    keep[bad_time] = False
     rows = np.flatnonzero(keep)
-    codes, position = station_index(station.gather(rows))
-    return RowKeys(rows, codes, position, hours.values[rows], rejects)
+    # The axis holds the stations of rows kept, not those only seen in rejected rows.
+    used, position = np.unique(code_at[rows], return_inverse=True)
+    axis = [codes[int(i)] for i in used]
+    return RowKeys(rows, axis, position.astype(np.int64), hours.values[label_at[rows]], rejects)

@@ -31,7 +31,7 @@ from ecocredit.air.readers.cells import (
     slot_series,
 )
 from ecocredit.air.readers.grid import allocate, duplicate_rejects, finish, hour_index
-from ecocredit.air.readers.table import Table
+from ecocredit.air.readers.table import COMMA, Table
 from ecocredit.air.readers.times import parse_site
 from ecocredit.errors import InvalidInput
 
@@ -73,7 +73,7 @@ def site_columns(
     return taken, rejects
 
 
-def _read_column(joined: bytes, *, strict: bool) -> pl.Series:
+def _read_column(joined: bytes) -> pl.Series:
     """The cells of ``joined`` (comma-separated, no newline) as one Float64 column."""
     return pl.read_csv(
         joined,
@@ -82,17 +82,20 @@ def _read_column(joined: bytes, *, strict: bool) -> pl.Series:
         schema={"v": pl.Float64},
         quote_char=None,
         eol_char=",",  # one long column: the fastest shape for the CSV engine
-        ignore_errors=not strict,  # unreadable cells come out null
+        ignore_errors=True,  # unreadable cells come out null
     ).to_series()
 
 
-def _split_records(body: bytes, n_records: int) -> tuple[list[list[str]], list[memoryview]]:
+def _split_records(
+    body: bytes, start: int, n_records: int
+) -> tuple[list[list[str]], list[memoryview]]:
     """The key cells of each line of a clean body, and views of the rest of each line."""
     keys: list[list[str]] = [[], [], []]
     rests: list[memoryview] = []
-    view, start = memoryview(body), 0
+    view = memoryview(body)
     for _ in range(n_records):  # views, not copies: the station cells are copied once, joined
-        end = body.index(b"\n", start)
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
         cut = start - 1
         for column in keys:
             after = body.index(b",", cut + 1, end)
@@ -103,22 +106,28 @@ def _split_records(body: bytes, n_records: int) -> tuple[list[list[str]], list[m
     return keys, rests
 
 
-def _flat_cells(body: bytes, n_records: int, n_fields: int) -> SiteCells:
-    """Parse a clean body's station cells as one long column (the fast path)."""
-    keys, rests = _split_records(body, n_records)
+def _flat_cells(table: Table) -> SiteCells | None:
+    """Parse a clean body's station cells as one long column (the fast path).
+
+    None if the column does not come out one value per cell (the slow path then decides).
+    """
+    assert table.body is not None
+    n_records, n_fields = table.lines.size, len(table.header)
+    keys, rests = _split_records(table.body, table.start, n_records)
     date, hour, kind = (pl.Series(column, dtype=pl.String) for column in keys)
     width = n_fields - len(KEYS)
     # A sentinel cell at each end, as the engine would drop a blank first or last cell.
     joined = b"0," + b",".join(rests) + b",0,"
-    try:
-        column = _read_column(joined, strict=True)
-        empty: BoolArray | None = np.asarray(column.is_null().to_numpy()[1:-1], np.bool_)
-    except pl.exceptions.PolarsError:
-        column, empty = _read_column(joined, strict=False), None
-    assert column.len() == n_records * width + 2, "one value per cell"
+    column = _read_column(joined)
+    if column.len() != n_records * width + 2:
+        return None
     bounds = _CellBounds(joined)
-    if empty is None:  # nulls are empty or unreadable cells: the cell lengths tell
-        empty = bounds.empty()
+    nulls = np.asarray(column.is_null().to_numpy()[1:-1], np.bool_)
+    # Null is an empty cell or an unreadable one. When there are as many nulls as empty
+    # cells (two commas in a row), all are empty; otherwise the cell lengths tell which.
+    as_bytes = np.frombuffer(joined, np.uint8)
+    n_empty = np.count_nonzero((as_bytes[:-1] == COMMA) & (as_bytes[1:] == COMMA))
+    empty = nulls if int(nulls.sum()) == n_empty else bounds.empty()
     shape = (n_records, width)
     raw = np.asarray(column.fill_null(np.nan).to_numpy()[1:-1], np.float64).reshape(shape)
     return SiteCells(date, hour, kind, raw, empty.reshape(shape), bounds.text(width))
@@ -133,7 +142,7 @@ class _CellBounds:
 
     def commas(self) -> IntArray:
         if self._commas is None:  # the commas before and after each cell, sentinels included
-            self._commas = np.flatnonzero(np.frombuffer(self.joined, np.uint8) == ord(","))
+            self._commas = np.flatnonzero(np.frombuffer(self.joined, np.uint8) == COMMA)
         return self._commas
 
     def empty(self) -> BoolArray:
@@ -163,8 +172,9 @@ def _listed_cells(records: list[list[str]], n_fields: int) -> SiteCells:
 def site_cells(table: Table) -> SiteCells:
     """The cells of the table, by the fast path when it can take them."""
     n_fields = len(table.header)
-    if table.cells is None and table.body and n_fields > len(KEYS):
-        return _flat_cells(table.body, table.lines.size, n_fields)
+    cells = _flat_cells(table) if table.plain() and n_fields > len(KEYS) else None
+    if cells is not None:
+        return cells
     records = table.cells if table.cells is not None else table.frame().fill_null("").rows()
     return _listed_cells([list(r) for r in records], n_fields)
 
@@ -218,7 +228,9 @@ def read_site(file: str, table: Table, known: Collection[str] | None) -> HourlyG
     codes = [table.header[len(KEYS) + c] for c in columns]
     rejects += row_rejects + duplicates + table.rejects
     rejects += _cell_rejects(file, numbers.bad, numbers.reasons, table.lines[records], codes)
-    grid = _fill(file, codes, slots[records], hours[records], numbers.values.reshape(-1, width))
+    grid = _fill(
+        file, codes, slots[records], hours[records], numbers.values.reshape(records.size, width)
+    )
     return finish(grid, table.rows, rejects)
 
 

@@ -7,13 +7,17 @@ readers' business and become rejects instead.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
 from pathlib import Path
 
 from ecocredit.air.model import Layout
 from ecocredit.errors import InvalidInput
 
 BOM = b"\xef\xbb\xbf"
+JSON_START = re.compile(rb"\s*[\[{]")
+CHUNK = 1 << 24  # bytes decoded at a time to check a file is UTF-8
 
 
 def load(path: Path) -> bytes:
@@ -24,37 +28,53 @@ def load(path: Path) -> bytes:
         raise InvalidInput(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
 
 
-def decode(data: bytes, name: str) -> tuple[bytes, str]:
+def prepare(data: bytes, name: str) -> bytes:
     """Drop a UTF-8 byte-order mark and check the rest is UTF-8 text that is not empty.
 
-    Returns the bytes without the mark and their text. Spreadsheet programs on Windows write
-    the mark, and the national platform's exports are UTF-8, so anything else is refused
-    rather than guessed (a GBK file read as Latin-1 would give wrong station names silently).
+    Spreadsheet programs on Windows write the mark, and the national platform's exports are
+    UTF-8, so anything else is refused rather than guessed (a GBK file read as Latin-1 would
+    give wrong station names silently). The check decodes a piece at a time, so a large
+    file is not held a second time as text.
     """
     if data.startswith(BOM):
         data = data[len(BOM) :]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        text = data.decode("utf-8")
+        for start in range(0, len(data), CHUNK):
+            decoder.decode(view[start : start + CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
+        offset = start + exc.start
         raise InvalidInput(
-            f"{name}: not UTF-8 text (invalid byte at offset {exc.start}); save it as UTF-8"
+            f"{name}: not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8"
         ) from None
-    if not text.strip():
+    if not data or data.isspace():  # not strip(): that would copy a large file
         raise InvalidInput(f"{name}: the file is empty")
-    return data, text
+    return data
+
+
+def first_line(data: bytes) -> str:
+    """The first line of checked UTF-8 bytes, as text."""
+    end = data.find(b"\n")
+    return (data if end < 0 else data[:end]).decode()
 
 
 def header_fields(text: str, name: str) -> list[str]:
     """The names in the first line, stripped; the header must be the first line."""
-    first = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")
+    first = (text if end < 0 else text[:end]).rstrip("\r")
     if not first.strip():
         raise InvalidInput(f"{name}: no header: the first line is empty")
-    return [cell.strip() for cell in next(csv.reader([first]))]
+    try:
+        return [cell.strip() for cell in next(csv.reader([first]))]
+    except csv.Error as exc:  # a lone carriage return: old Mac line ends
+        raise InvalidInput(f"{name}: cannot read the header ({exc})") from None
 
 
-def is_json(text: str) -> bool:
-    """Whether the text is a JSON array or JSON Lines (its first character opens one)."""
-    return text.lstrip()[:1] in ("[", "{")
+def is_json(data: bytes) -> bool:
+    """Whether a file is a JSON array or JSON Lines (its first character opens one)."""
+    return JSON_START.match(data) is not None  # not lstrip(): that would copy a large file
 
 
 def detect_layout(text: str, *, name: str = "input") -> Layout:
@@ -64,9 +84,8 @@ def detect_layout(text: str, *, name: str = "input") -> Layout:
     decides: ``date,hour,type,…`` is a site file, a ``pollutant`` or ``value`` column a long
     CSV, a ``station`` or ``time`` column a wide CSV. Anything else raises InvalidInput.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if is_json(text):
+    text = text.removeprefix("\ufeff")
+    if text.lstrip()[:1] in ("[", "{"):
         return Layout.LONG
     names = [cell.lower() for cell in header_fields(text, name)]
     if names[:3] == ["date", "hour", "type"]:

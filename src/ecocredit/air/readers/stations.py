@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ecocredit.air.model import Reject, Station, StationKind
 from ecocredit.air.readers.cells import NUMBER, code_problem, shown
-from ecocredit.air.readers.source import decode, load
+from ecocredit.air.readers.source import load, prepare
 from ecocredit.air.readers.table import quoted_table
 from ecocredit.errors import InvalidInput
 
@@ -58,8 +58,7 @@ def read_stations(path: Path) -> tuple[list[Station], list[Reject]]:
 
 def read_stations_bytes(data: bytes, name: str) -> tuple[list[Station], list[Reject]]:
     """:func:`read_stations` of bytes in memory; ``name`` names the file in rejects."""
-    _, text = decode(data, name)
-    table = quoted_table(text, name)
+    table = quoted_table(prepare(data, name).decode(), name)
     positions = _columns(table.header, name)
     stations: list[Station] = []
     rejects = list(table.rejects)

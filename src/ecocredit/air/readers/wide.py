@@ -11,8 +11,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from ecocredit.air.model import POLLUTANTS, HourlyGrid, Reject
-from ecocredit.air.readers.cells import AQI_SLOT, SKIP_SLOT, parse_numbers, rejects_at, slot_of
+from ecocredit.air.readers.cells import (
+    AQI_SLOT,
+    SKIP_SLOT,
+    float_numbers,
+    parse_numbers,
+    rejects_at,
+    slot_of,
+)
 from ecocredit.air.readers.grid import allocate, duplicate_rejects, finish, hour_index, put
 from ecocredit.air.readers.rowkeys import row_keys
 from ecocredit.air.readers.source import require
@@ -66,7 +75,7 @@ def wide_columns(header: list[str], file: str) -> WideColumns:
 def read_wide(file: str, table: Table, known: Collection[str] | None) -> HourlyGrid:
     """The grid of a wide CSV already cut into records."""
     plan = wide_columns(table.header, file)
-    frame = table.frame()
+    frame = table.frame(numeric=[column for column, _, _ in plan.values])
     names = table.names()
     keys = row_keys(file, frame[names[plan.station]], frame[names[plan.time]], table.lines, known)
     lines = table.lines[keys.rows]
@@ -81,7 +90,10 @@ def read_wide(file: str, table: Table, known: Collection[str] | None) -> HourlyG
     at = hour_index(grid, hours)
     rejects = table.rejects + plan.rejects + keys.rejects + duplicates
     for column, slot, label in plan.values:
-        numbers = parse_numbers(frame[names[column]].gather(rows))
+        values = frame[names[column]]
+        numbers = float_numbers(values.gather(rows)) if values.dtype == pl.Float64 else None
+        if numbers is None:  # a refused cell: read the column's text to quote it
+            numbers = parse_numbers(table.texts(column).gather(rows))
         put(grid, slot, station, at, numbers.values)
         rejects += rejects_at(file, lines[kept], numbers.bad, numbers.reasons, label)
     return finish(grid, table.rows, rejects)
