@@ -77,13 +77,15 @@ def score(
     index = np.rint(scaled)
     top = len(table.lut) - 2
     beyond = scaled > top
-    off_grid = None if round_first else np.abs(index - scaled) > 0
-    np.clip(index, -1, top, out=index)
-    np.nan_to_num(index, copy=False, nan=-1)
+    # NaN differs from itself, so missing values count as off the grid; the formula keeps them
+    # missing below. Few values are off the grid, so that path costs little.
+    off_grid = None if round_first else index != scaled
+    np.fmax(index, -1, out=index)  # NaN and negatives become -1, the lookup's MISSING entry
+    np.minimum(index, top, out=index)
     out = table.lut.take(index.astype(np.intp))
     if off_grid is not None and off_grid.any():
         raw = np.interp(concentration[off_grid], table.concentrations, table.iaqi)
-        out[off_grid] = round_up(raw).astype(np.int16)
+        out[off_grid] = np.where(np.isnan(raw), MISSING, round_up(raw)).astype(np.int16)
     return out, beyond
 
 
