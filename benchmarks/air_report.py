@@ -68,6 +68,7 @@ def _year_rows(year: YearRun, quick: bool) -> list[list[str]]:
         ],
         ["  evaluate_year(cities=False)", secs(year.seconds("evaluate_stations")), "", "", "", ""],
         ["  evaluate_year(cities=True)", secs(year.seconds("evaluate_cities")), "", "", "", ""],
+        *_postgres_rows(year),
         [
             "  peak RSS of the child (ru_maxrss)",
             "failed" if peak is None else f"{peak:,.0f} MB",
@@ -252,8 +253,12 @@ def summary_json(bench: Bench, checks_ok: bool) -> dict[str, Any]:
     year = bench.year
     if year is not None:
         total = year.total_s
+        on_postgres = year.total_on("postgres: ")
         out |= {
             "year_import_evaluate_s": None if total is None else round(total, 2),
+            "year_import_evaluate_s_postgres": None
+            if on_postgres is None
+            else round(on_postgres, 2),
             "year_peak_rss_mb": year.peak_mb,
             "year_stations": year.stations,
             "year_cities": year.cities,
@@ -261,3 +266,14 @@ def summary_json(bench: Bench, checks_ok: bool) -> dict[str, Any]:
             "year_error": year.error,
         }
     return out
+
+
+def _postgres_rows(year: YearRun) -> list[list[str]]:
+    """The same year on PostgreSQL, when ``make bench`` gave a server (not a target)."""
+    total = year.total_on("postgres: ")
+    if total is None:
+        return []
+    return [
+        ["  on PostgreSQL: import + evaluate", f"{total:.1f} s", "", "", "", ""],
+        ["    import", f"{year.seconds('postgres: import') or 0:.1f} s", "", "", "", ""],
+    ]

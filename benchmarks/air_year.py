@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from rich.progress import Progress, TaskID
 from sqlalchemy.orm import Session
 
 from air_data import Network, stations, write_year
+from bench_common import pg_schema
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import AccountKind, Role
 from ecocredit.air import readers, service
@@ -65,7 +67,12 @@ class YearRun:
 
     @property
     def total_s(self) -> float | None:
-        parts = [self.seconds(p) for p in ("import", "evaluate_stations", "evaluate_cities")]
+        return self.total_on("")
+
+    def total_on(self, tag: str) -> float | None:
+        """Import and both evaluations on one backend (``""`` SQLite, ``"postgres: "``)."""
+        names = ("import", "evaluate_stations", "evaluate_cities")
+        parts = [self.seconds(tag + p) for p in names]
         return None if any(p is None for p in parts) else sum(p or 0.0 for p in parts)
 
     @property
@@ -195,9 +202,9 @@ def year_child(folder: Path, n_stations: int, n_cities: int) -> dict[str, Any]:
     return out
 
 
-def _install(data_dir: Path, network: list[Station]) -> Database:
+def _install(data_dir: Path, network: list[Station], database_url: str = "") -> Database:
     """A fresh installation (as ``ecocredit init``), its monitoring operator and stations."""
-    db = initialize(Settings(data_dir=data_dir, database_url="")).runtime.db
+    db = initialize(Settings(data_dir=data_dir, database_url=database_url)).runtime.db
     create = partial(
         accounts.create_account,
         name=MONITOR,
@@ -215,7 +222,6 @@ def _child_work(
     folder: Path, data_dir: Path, n_stations: int, n_cities: int, out: dict[str, Any]
 ) -> None:
     network = stations(n_stations, n_cities)
-    db = _install(data_dir, network)
     codes = [s.code for s in network]
     paths = sorted(folder.glob("*.csv"))
     with _phase(out, "parse floor: read_grid_bytes", len(paths)) as advance:
@@ -225,20 +231,30 @@ def _child_work(
             rejected += len(grid.rejects)
             advance(1)
         out["parse_rejects"] = rejected
-    with _phase(out, "import", len(paths)) as advance:
+    _import_and_evaluate(_install(data_dir / "sqlite", network), paths, out, "")
+    postgres = os.environ.get("ECOCREDIT_TEST_POSTGRES_URL")
+    if postgres:
+        # The production database, on the server `make bench` starts: the same work again.
+        with pg_schema(postgres) as url:
+            db = _install(data_dir / "postgres", network, url)
+            _import_and_evaluate(db, paths, out, "postgres: ")
+
+
+def _import_and_evaluate(db: Database, paths: list[Path], out: dict[str, Any], tag: str) -> None:
+    with _phase(out, f"{tag}import", len(paths)) as advance:
         start = time.perf_counter()
         files = [imports.SourceFile(p.name, p.read_bytes()) for p in paths]
-        out["read_files_s"] = round(time.perf_counter() - start, 3)
+        out[f"{tag}read_files_s"] = round(time.perf_counter() - start, 3)
         report = db.write(partial(_import, files=files, advance=advance))
         files.clear()
-    out["import"] = {
+    out[f"{tag}import"] = {
         "values_written": report.values_written,
         "rejects": len(report.rejects),
         "first_rejects": [r.describe() for r in report.rejects[:5]],
         "files": len(report.files),
     }
     for cities in (False, True):
-        name = "evaluate_cities" if cities else "evaluate_stations"
+        name = f"{tag}evaluate_cities" if cities else f"{tag}evaluate_stations"
         with _phase(out, name) as _, db.read() as session:
             evaluations = service.evaluate_year(session, YEAR, cities=cities)
         out[name] = _summary(evaluations)
