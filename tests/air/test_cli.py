@@ -68,6 +68,30 @@ def test_aqi_reports_bad_rows_by_file_and_line_and_exits_1(tmp_path, monkeypatch
     assert len(lines) == 3
 
 
+def test_aqi_with_a_station_list_rejects_unknown_stations(tmp_path, monkeypatch, capsys) -> None:
+    listing = tmp_path / "stations.csv"
+    listing.write_text(
+        "code,name,city,province,longitude,latitude,kind\nA1,One,City,,116.4,39.9,national\n",
+        encoding="utf-8",
+    )
+    source = tmp_path / "long.csv"
+    source.write_text(
+        "station,time,pollutant,value\n"
+        "A1,2026-11-20T10:00,PM2.5,80\n"
+        "B2,2026-11-20T10:00,PM2.5,80\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "aqi.csv"
+    result = run_cli(
+        ["air", "aqi", str(source), "--stations", str(listing), "-o", str(out)], monkeypatch, capsys
+    )
+    assert result.code == 1
+    assert f"{source}:3" in result.err and "B2" in result.err
+    rows = out.read_text(encoding="utf-8").splitlines()
+    # HJ 633-2026: with five pollutants missing, an AQI of 119 (above 100) is still published.
+    assert rows[1:] == ["A1,2026-11-20T10:00+08:00,119,PM2.5,轻度污染,119,,,,,"]
+
+
 @pytest.fixture(scope="module")
 def year_files(tmp_path_factory) -> tuple[list[Path], Path]:
     folder = tmp_path_factory.mktemp("year")

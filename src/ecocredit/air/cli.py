@@ -66,12 +66,20 @@ def aqi_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write.")],
     layout: LayoutOption = None,
     rules: RuleOption = None,
+    station_list: Annotated[
+        Path | None, typer.Option("--stations", help="Station list: other codes are rejected.")
+    ] = None,
 ) -> None:
     """Hourly AQI of every station-hour in INPUT, without a database."""
     chosen = rule_set(rules) if rules else None
-    grids = _read_all(inputs, layout)
+    rejects: list[Reject] = []
+    known = None
+    if station_list is not None:
+        listed, rejects = readers.read_stations(station_list)
+        known = {s.code for s in listed}
+    grids = _read_all(inputs, layout, known)
     rows = files.write_aqi(grids, output, chosen)
-    rejects = [r for g in grids for r in g.rejects]
+    rejects += [r for g in grids for r in g.rejects]
     _report_rejects(rejects)
     console.show(f"{rows} station-hours written to {output}; {len(rejects)} rejected")
     raise typer.Exit(1 if rejects else 0)
