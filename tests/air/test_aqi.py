@@ -94,8 +94,11 @@ def test_so2_above_800_each_version_as_written() -> None:
     # 2012: no 1-hour IAQI; the 24-hour mean is scored instead (here 160 → IAQI 102).
     result = hourly_aqi(values, R2012, so2_24h=np.array([160.0]))
     assert result.iaqi[Pollutant.SO2.index, 0] == 102
-    # Without a 24-hour mean, 2012 has no SO2 IAQI for the hour — never a crash.
-    assert hourly_aqi(values, R2012).iaqi[Pollutant.SO2.index, 0] == MISSING
+    # Without a 24-hour mean, 2012 has no SO2 IAQI, and the hour no AQI: published from the
+    # other pollutants it would read "excellent" in the middle of an SO2 episode.
+    unknown = hourly_aqi(values, R2012)
+    assert unknown.iaqi[Pollutant.SO2.index, 0] == MISSING
+    assert (int(unknown.aqi[0]), int(unknown.level[0])) == (MISSING, 0)
     # 2026: a fixed IAQI of 200.
     assert hourly_aqi(values, R2026).iaqi[Pollutant.SO2.index, 0] == 200
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecocredit.air import averages
 from ecocredit.air.daily import daily_aqi, daily_values
-from ecocredit.air.evaluate import Target, evaluate, progress, validity
+from ecocredit.air.evaluate import Target, evaluate, percentile, progress, statistic, validity
 from ecocredit.air.model import N_POLLUTANTS, Pollutant, StandardVersion, to_utc_hour
 from ecocredit.air.rules import rule_set
 
@@ -53,8 +56,22 @@ def test_o3_8h_above_800() -> None:
 
 
 def test_percentile_method_of_hj663() -> None:
-    # k = 1 + (n-1)p%: the 90th percentile of {3, 4, 8, 2, 5, 4} is 6.5.
-    assert np.percentile([3, 4, 8, 2, 5, 4], 90) == 6.5
+    # k = 1 + (n-1)p% = 5.5: the 90th percentile of {3, 4, 8, 2, 5, 4} is 5 + (8-5)·0.5 = 6.5,
+    # which GB/T 8170 reports as 6 (half to even).
+    values = np.array([3.0, 4.0, 8.0, 2.0, 5.0, 4.0])
+    assert percentile(values, 90) == 6.5
+    assert statistic(values, 90, co=False) == 6.0
+    assert statistic(np.append(values, np.nan), None, co=False) == 4.0  # mean 4.33
+    assert statistic(np.array([1.25, 1.35]), None, co=True) == 1.3  # 1.30 exactly
+
+
+@given(
+    st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=400),
+    st.sampled_from([90.0, 95.0, 98.0]),
+)
+def test_hj663_percentile_is_numpys_linear_method(values: list[float], p: float) -> None:
+    got = percentile(np.array(values), p)
+    assert got == pytest.approx(float(np.percentile(values, p)), rel=1e-12, abs=1e-9)
 
 
 def test_annual_validity_324_days_27_a_month_25_in_february() -> None:
@@ -102,3 +119,41 @@ def test_2026_final_limits_are_stricter() -> None:
     assert final.item(Pollutant.PM25, "annual_mean").exceedance == 0.12
     assert transitional.compliant is True and final.compliant is False
     assert transitional.days_by_level == {1: 365}
+
+
+def test_a_mean_ending_in_half_rounds_to_even_under_2026() -> None:
+    # These 24 values average exactly 61.5, which a float sum makes 61.49999999999999.
+    hours = np.array(
+        [
+            65.7,
+            58.9,
+            55.7,
+            67.6,
+            55.2,
+            60.4,
+            61.6,
+            67.8,
+            59.6,
+            58.1,
+            58.7,
+            59.9,
+            56.9,
+            66.7,
+            61.7,
+            64.5,
+            58.6,
+            63.7,
+            66.9,
+            58.0,
+            67.4,
+            58.7,
+            64.3,
+            59.4,
+        ]
+    )
+    assert np.nansum(hours) / 24 != 61.5  # the trap
+    mean = averages.daily_mean(hours[None, None, :])
+    assert mean[0, 0] == 61.5
+    values = np.array([[61.5], [30.0], [10.0], [20.0], [0.5], [80.0]])
+    result = daily_aqi(values, np.array([100.0]), rule_set("HJ633-2026"))
+    assert int(result.iaqi[Pollutant.PM25.index, 0]) == 102  # 61.5 → 62 (even) → 101.8 → 102

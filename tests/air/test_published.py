@@ -52,7 +52,7 @@ def test_live_feed_records_reproduce_aqi_and_primary_pollutant(year: str) -> Non
     complete = ~np.isnan(values[:, 0, :]).any(axis=0)
     for i, row in enumerate(rows):
         if not complete[i] and int(row["aqi"]) <= 100:
-            continue  # see test_incomplete_hours_below_101
+            continue  # see test_incomplete_2026_hours_at_or_below_100_get_no_aqi
         assert int(result.aqi[0, i]) == int(row["aqi"]), row
         names = [POLLUTANT_ZH[p] for p in primary_names(int(result.primary[0, i]))]
         published = [
@@ -63,3 +63,23 @@ def test_live_feed_records_reproduce_aqi_and_primary_pollutant(year: str) -> Non
         assert sorted(n.removesuffix("1小时") for n in names) == sorted(
             n.removesuffix("1小时") for n in published
         ), row
+
+
+def test_incomplete_2026_hours_at_or_below_100_get_no_aqi() -> None:
+    """HJ 633-2026 §5.3.1: with a pollutant missing, publish the AQI only above 100.
+
+    On its first day under the new rules the platform still published an AQI for seven such
+    station-hours (and NA for others, e.g. 1337A); §5.3.2 exempts a pollutant a station does
+    not monitor, which the feed does not say. We follow the text and publish none: this test
+    records the disagreement, so a change of either side is noticed.
+    """
+    rows = [r for r in _feed("2026") if r["aqi"] not in ("", "NA", "/", "—")]
+    values = np.array([[_number(r[p.value]) for r in rows] for p in POLLUTANTS])[:, None, :]
+    start = to_utc_hour(dt.datetime.fromisoformat(rows[0]["time"]))
+    result = grid_aqi(values, start)
+    incomplete = np.isnan(values[:, 0, :]).any(axis=0)
+    low = [i for i, r in enumerate(rows) if incomplete[i] and int(r["aqi"]) <= 100]
+    assert sorted(rows[i]["station"] for i in low) == sorted(
+        ["3125A", "3141A", "1957A", "2235A", "2513A", "4263A", "2845A"]
+    )
+    assert all(int(result.aqi[0, i]) == -1 for i in low)

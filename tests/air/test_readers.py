@@ -309,7 +309,7 @@ def test_json_array_reads_and_rejects_by_object_index(tmp_path: Path) -> None:
         base | {"time": "2026-03-01T08:00", "value": 70},
         base | {"time": "2026-03-01T09:00", "value": "71.5"},
         base | {"time": "2026-03-01T10:00", "value": None},
-        base | {"time": "2026-03-01T11:00", "value": "n/a"},
+        base | {"time": "2026-03-01T11:00", "value": "seventy"},
         base | {"time": "2026-03-01T11:00"},
         base | {"time": "2026-03-01T11:00", "value": True},
         ["not", "an", "object"],
@@ -319,7 +319,7 @@ def test_json_array_reads_and_rejects_by_object_index(tmp_path: Path) -> None:
     assert at(grid, PM10, "1001A", "2026-03-01T01") == 71.5
     assert grid.n_hours == 3 and grid.rows == 7  # a null value's hour is in the file
     assert rejects(grid) == [
-        (4, "value", "not a number: 'n/a' (in a JSON array, line 4 means object 4)"),
+        (4, "value", "not a number: 'seventy' (in a JSON array, line 4 means object 4)"),
         (5, "value", "missing key 'value' (in a JSON array, line 5 means object 5)"),
         (6, "value", "value must be a number, found true (in a JSON array, line 6 means object 6)"),
         (7, "", "expected an object, found list (in a JSON array, line 7 means object 7)"),
@@ -395,8 +395,8 @@ def test_text_bytes_and_path_read_the_same(tmp_path: Path) -> None:
 
 def test_a_stray_date_cannot_allocate_a_huge_grid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(grid_module, "MAX_CELLS", 1000)
-    text = "station,time,PM10\nA1,2026-03-01T08:00,1\nA1,1926-03-01T08:00,1\n"
-    with pytest.raises(InvalidInput, match=r"w\.csv: the rows span 876,601 hours"):
+    text = "station,time,PM10\nA1,2026-03-01T08:00,1\nA1,2006-03-01T08:00,1\n"
+    with pytest.raises(InvalidInput, match=r"w\.csv: the rows span 175,321 hours"):
         read_grid_text(text, "w.csv")
 
 
@@ -523,3 +523,15 @@ def test_any_input_gives_a_grid_or_invalid_input(header: str, cells: list[str]) 
         return
     assert grid.values.shape[:2] == (6, len(grid.stations))
     assert all(r.line >= 1 and r.file == "fuzz.csv" for r in grid.rejects)
+
+
+def test_missing_markers_are_no_value_not_a_reject(tmp_path: Path) -> None:
+    text = (
+        "station,time,PM2.5,PM10,SO2\n"
+        "1001A,2026-03-01T08:00,NA,/,—\n"
+        "1001A,2026-03-01T09:00,-,na,5\n"
+    )
+    grid = read(tmp_path, text, "feed.csv")
+    assert rejects(grid) == []
+    assert np.isnan(at(grid, PM25, "1001A", "2026-03-01T00"))
+    assert at(grid, SO2, "1001A", "2026-03-01T01") == 5

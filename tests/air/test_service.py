@@ -91,14 +91,34 @@ def test_a_later_value_is_a_revision_and_reports_say_which_data_they_used(monito
     audited = _import(
         runtime, actor, wide(pm25=120, hours=range(1, 13)), "audit.csv", DataStatus.AUDITED
     )
-    assert audited.values_written == 2 * 12 * 2  # only the changed PM2.5 and PM10 values
+    # 12 hours × 6 pollutants × 2 stations: PM2.5 and PM10 changed, the rest confirmed.
+    assert audited.values_written == 12 * 6 * 2
     with runtime.db.read() as s:
         after = service.daily_report(s, "1001A", dt.date(2026, 11, 20), dt.date(2026, 11, 20))
         rows = s.scalar(select(func.count()).select_from(station_days))
     assert after["days"][0]["values"]["PM2.5"] == 100.0
     assert after["data_status"] == "mixed"
-    assert after["values_by_status"] == {"realtime": 120, "audited": 24}
+    assert after["values_by_status"] == {"realtime": 72, "audited": 72}
     assert rows == 4  # both imports' rows are kept
+
+
+def test_an_audit_is_final_and_confirms_equal_values(monitor) -> None:
+    runtime, actor, _ = monitor
+    day = dt.date(2026, 11, 20)
+    _import(runtime, actor, wide(pm25=80))
+    confirmed = _import(runtime, actor, wide(pm25=80) + b"\n", "audit.csv", DataStatus.AUDITED)
+    assert confirmed.values_written == 24 * 6 * 2
+    with runtime.db.read() as s:
+        report = service.daily_report(s, "1001A", day, day)
+    assert report["data_status"] == "audited"
+    _import(runtime, actor, wide(pm25=70), "audit2.csv", DataStatus.AUDITED)
+    # The real-time feed fetched again after the audit (new bytes, old values) changes nothing.
+    again = _import(runtime, actor, wide(pm25=80).replace(b"\n", b"\r\n"), "again.csv")
+    assert again.values_written == 0
+    with runtime.db.read() as s:
+        report = service.daily_report(s, "1001A", day, day)
+    assert report["days"][0]["values"]["PM2.5"] == 70.0
+    assert report["values_by_status"] == {"realtime": 0, "audited": 144}
 
 
 def test_bad_rows_are_reported_and_good_rows_still_taken(monitor) -> None:
@@ -173,3 +193,41 @@ def test_api_refuses_garbage_bodies_with_400(monitor, client: TestClient) -> Non
     for body in (b"", b"\xff\xfe\x00garbage", b"hello,world\n1,2\n", b"[1, 2"):
         answer = client.post("/v1/air/observations", content=body, headers=headers)
         assert answer.status_code == 400, (body, answer.text)
+
+
+def test_stray_dates_are_refused_and_do_not_hide_other_stations(monitor) -> None:
+    runtime, actor, _ = monitor
+    _import(runtime, actor, wide())
+    future = (dt.datetime.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:00")
+    stray = HEADER + (
+        f"1003A,{future},10,20,5,10,0.4,30\n"
+        "1003A,2052-01-01T01:00,10,20,5,10,0.4,30\n"
+        "1003A,1999-06-01T01:00,10,20,5,10,0.4,30\n"
+    )
+    report = _import(runtime, actor, stray.encode(), "stray.csv")
+    reasons = [r.describe() for r in report.rejects]
+    assert any("future" in r for r in reasons), reasons
+    assert any("stray.csv:4: time: year outside 2000–2099" in r for r in reasons), reasons
+    assert report.values_written == 0
+    with runtime.db.read() as s:
+        latest = {r["code"]: r for r in service.latest(s)}
+        cities = service.latest(s, city=True)
+    assert latest["1001A"]["aqi"] is not None and latest["1003A"]["aqi"] is not None
+    assert latest["BJ-M01"]["aqi"] is None  # listed, with nothing to show
+    assert cities[0]["time"] == "2026-11-21T00:00:00+08:00"
+
+
+def test_a_scattered_import_reads_only_the_days_it_touches(monitor) -> None:
+    runtime, actor, _ = monitor
+    rows = HEADER + "1001A,2001-01-01T01:00,1,1,1,1,0.1,1\n1001A,2026-01-01T01:00,1,1,1,1,0.1,1\n"
+    report = _import(runtime, actor, rows.encode(), "two.csv")
+    assert report.values_written == 12
+
+
+def test_api_refuses_deeply_nested_json(monitor, client: TestClient) -> None:
+    _, _, key = monitor
+    body = b"[" * 100_000 + b"]" * 100_000
+    answer = client.post(
+        "/v1/air/observations", content=body, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 400 and "nested" in answer.text

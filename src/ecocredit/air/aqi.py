@@ -95,7 +95,8 @@ def hourly_aqi(
     """The real-time AQI of ``concentrations[pollutant, …]`` (1-hour values, NaN = missing).
 
     ``so2_24h`` is the SO2 24-hour mean at the same points; HJ 633-2012 scores SO2 from it
-    when the 1-hour value is above 800 (without it the SO2 IAQI is then missing).
+    when the 1-hour value is above 800. Where that mean is not known the hour gets no AQI:
+    publishing one from the other pollutants would hide the SO2 episode.
     """
     conc = np.asarray(concentrations, dtype=np.float64)
     iaqi = np.empty(conc.shape, dtype=np.int16)
@@ -106,23 +107,30 @@ def hourly_aqi(
         )
         if p is not Pollutant.SO2:
             beyond |= over
-    _so2_above_800(iaqi, conc[_SO2], rules, so2_24h)
-    return combine(iaqi, rules, beyond)
+    unknown = _so2_above_800(iaqi, conc[_SO2], rules, so2_24h)
+    result = combine(iaqi, rules, beyond)
+    if unknown is not None:
+        result.aqi[unknown] = MISSING
+        result.level[unknown] = 0
+        result.primary[unknown] = 0
+    return result
 
 
 def _so2_above_800(
     iaqi: npt.NDArray[np.int16], so2: FloatArray, rules: RuleSet, so2_24h: FloatArray | None
-) -> None:
+) -> npt.NDArray[np.bool_] | None:
+    """Apply the rule set's SO2 rule above 800; return where SO2 could not be scored."""
     over = so2 > _ABOVE_800
     if not over.any():
-        return
+        return None
     if rules.so2_1h_above_800 != "24h":
         iaqi[_SO2][over] = int(rules.so2_1h_above_800.removeprefix("fixed:"))
-    elif so2_24h is None:
-        iaqi[_SO2][over] = MISSING
-    else:
-        mean = np.broadcast_to(np.asarray(so2_24h, dtype=np.float64), so2.shape)[over]
-        iaqi[_SO2][over] = score(mean, rules.table("SO2_24h"), round_first=False)[0]
+        return None
+    mean = np.full(so2.shape, np.nan)
+    if so2_24h is not None:
+        mean = np.broadcast_to(np.asarray(so2_24h, dtype=np.float64), so2.shape)
+    iaqi[_SO2][over] = score(mean[over], rules.table("SO2_24h"), round_first=False)[0]
+    return np.asarray(over & np.isnan(mean))
 
 
 def combine(

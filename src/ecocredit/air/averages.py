@@ -16,6 +16,9 @@ import numpy as np
 
 from ecocredit.air.model import HOUR, LOCAL_OFFSET, FloatArray
 
+# A mean of published decimals is kept to 1e-6: 61.5 must not become 61.49999999999999,
+# which GB/T 8170 (HJ 633-2026) would then round down instead of to the even 62.
+MEAN_DECIMALS = 6
 MIN_HOURS_PER_DAY = 20
 MIN_HOURS_PER_8H = 6
 MIN_8H_WINDOWS = 14
@@ -51,7 +54,7 @@ def daily_mean(cube: FloatArray) -> FloatArray:
     count = np.count_nonzero(~np.isnan(cube), axis=-1)
     total = np.nansum(cube, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
+        mean = np.round(total / count, MEAN_DECIMALS)
     return np.where(count >= MIN_HOURS_PER_DAY, mean, np.nan)
 
 
@@ -73,7 +76,7 @@ def eight_hour_means(cube: FloatArray) -> FloatArray:
     window_sum = sums[..., 8:25] - sums[..., 0:17]
     window_count = counts[..., 8:25] - counts[..., 0:17]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = window_sum / window_count
+        mean = np.round(window_sum / window_count, MEAN_DECIMALS)
     return np.where(window_count >= MIN_HOURS_PER_8H, mean, np.nan)
 
 
@@ -97,5 +100,5 @@ def moving_mean(series: FloatArray, window: int, min_count: int) -> FloatArray:
     window_sum = sums[..., hi] - sums[..., lo]
     window_count = counts[..., hi] - counts[..., lo]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = window_sum / window_count
+        mean = np.round(window_sum / window_count, MEAN_DECIMALS)
     return np.where(window_count >= min_count, mean, np.nan)

@@ -48,14 +48,17 @@ def from_bytes(blob: bytes) -> npt.NDArray[np.int32]:
     return np.frombuffer(blob, dtype=_DTYPE).reshape(SERIES, 24)
 
 
-def overlay(current: npt.NDArray[np.int32], newer: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
-    """``current`` with every value ``newer`` has put over it."""
-    return np.where(newer == ABSENT, current, newer)
-
-
 def changes(
-    current: npt.NDArray[np.int32], incoming: npt.NDArray[np.int32]
+    current: npt.NDArray[np.int32],
+    incoming: npt.NDArray[np.int32],
+    confirm: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.int32]:
-    """The part of ``incoming`` that is new or differs from ``current``; the rest absent."""
-    changed = (incoming != ABSENT) & (incoming != current)
+    """The part of ``incoming`` that is new or differs from ``current``; the rest absent.
+
+    Where ``confirm`` is True an equal value is kept too (an audit confirming it).
+    """
+    differs = incoming != current
+    if confirm is not None:
+        differs |= confirm
+    changed = (incoming != ABSENT) & differs
     return np.where(changed, incoming, ABSENT).astype(_DTYPE)

@@ -100,6 +100,8 @@ def evaluate_command(
     layout: LayoutOption = None,
 ) -> None:
     """Annual evaluation of every station (or city) in INPUT, without a database."""
+    if not 2000 <= year <= 2099:
+        raise typer.BadParameter(f"{year} is outside 2000-2099", param_hint="--year")
     version = parse_standard(standard) if standard else standard_for(dt.date(year, 12, 31))
     known = None
     rejects: list[Reject] = []

@@ -105,11 +105,29 @@ def validity(days: list[dt.date], values: FloatArray) -> tuple[bool, str]:
     return True, ""
 
 
-def _statistic(values: FloatArray, percentile: float | None, co: bool) -> float | None:
+def percentile(values: FloatArray, p: float) -> float:
+    """The ``p``-th percentile by the HJ 663 method.
+
+    Sort ascending; k = 1 + (n − 1)·p%, s = ⌊k⌋, m = X(s) + (X(s+1) − X(s))·(k − s), with
+    1-based order statistics (numpy's "linear" method gives the same).
+    """
+    ordered = np.sort(values)
+    k = 1 + (ordered.size - 1) * p / 100.0
+    s = int(np.floor(k))
+    low = float(ordered[s - 1])
+    high = float(ordered[min(s, ordered.size - 1)])
+    return low + (high - low) * (k - s)
+
+
+def statistic(values: FloatArray, p: float | None, *, co: bool) -> float | None:
+    """The annual mean (``p`` None) or ``p``-th percentile of valid daily values.
+
+    Reported per GB/T 8170: integer µg/m³, CO to 0.1 mg/m³; None without any valid value.
+    """
     present = values[~np.isnan(values)]
     if present.size == 0:
         return None
-    raw = present.mean() if percentile is None else np.percentile(present, percentile)
+    raw = float(present.mean()) if p is None else percentile(present, p)
     return float(round_half_even(np.asarray([raw]), 1 if co else 0)[0])
 
 
@@ -119,17 +137,17 @@ def _item(
     row: int,
     standard: StandardVersion,
 ) -> Item:
-    pollutant, statistic, percentile, averaging = spec
+    pollutant, name, p, averaging = spec
     values = daily.values[pollutant.index, row]
     limit = limits(standard)[pollutant, averaging].grade_ii
-    value = _statistic(values, percentile, pollutant is Pollutant.CO)
+    value = statistic(values, p, co=pollutant is Pollutant.CO)
     valid, note = validity(daily.days, values)
     meets = None if value is None or not valid else value <= limit
     exceedance = None
     if value is not None and value > limit:
         exceedance = round((value - limit) / limit, 2)
     count = int(np.count_nonzero(~np.isnan(values)))
-    return Item(pollutant, statistic, value, limit, meets, exceedance, count, valid, note)
+    return Item(pollutant, name, value, limit, meets, exceedance, count, valid, note)
 
 
 def evaluate(

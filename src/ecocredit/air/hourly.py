@@ -3,7 +3,8 @@
 A grid that spans 2026-03-01 is scored in two parts, HJ 633-2012 before and HJ 633-2026
 from then on, unless the caller names one rule set for all of it. HJ 633-2012 needs the SO2
 24-hour mean where a 1-hour value passes 800 µg/m³; it is computed here from the grid's own
-hours (the trailing 24, at least 20 present).
+hours (the trailing 24, at least 20 present), so callers that can should start the grid a
+day early; without the mean such an hour has no AQI.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def switch_hour(start: np.datetime64, n_hours: int) -> int:
 def grid_aqi(values: FloatArray, start: np.datetime64, rules: RuleSet | None = None) -> AqiArrays:
     """The hourly AQI of ``values[pollutant, station, hour]`` starting at UTC hour ``start``."""
     n = values.shape[-1]
+    if n == 0:
+        return hourly_aqi(values, rules or rule_set_for(HJ633_2026_FROM))
     so2_24h = None
     if (values[_SO2] > 800).any():
         so2_24h = averages.moving_mean(values[_SO2], 24, averages.MIN_HOURS_PER_DAY)

@@ -22,6 +22,8 @@ def merge(
     for grid in grids:
         merged.rejects += grid.rejects
         merged.rows += grid.rows
+        if grid.n_hours == 0 or np.isnat(grid.start):
+            continue  # a file with no usable row
         offset = int((grid.start - start) / HOUR)
         lo, hi = max(0, -offset), min(grid.n_hours, hours - offset)
         if hi <= lo:

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecocredit.air import store
+from ecocredit.air import averages, store
 from ecocredit.air.aqi import AqiArrays, primary_names
 from ecocredit.air.daily import daily_aqi_by_date, daily_values
 from ecocredit.air.hourly import grid_aqi
@@ -101,7 +101,8 @@ def city_mean(values: FloatArray) -> FloatArray:
     count = present.sum(axis=1)
     total = np.where(present, values, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)[:, None]
+        mean = np.round(total / count, averages.MEAN_DECIMALS)
+    return np.where(count > 0, mean, np.nan)[:, None]
 
 
 def describe(aqi: AqiArrays, index: tuple[int, ...]) -> dict[str, Any]:
@@ -138,13 +139,27 @@ def hourly(
     city: bool = False,
     rules: str | None = None,
 ) -> tuple[FloatArray, AqiArrays, np.datetime64, store.Loaded]:
-    """Hourly values and AQI of stations (or their city mean) over natural days."""
-    loaded = store.load(session, start, end, codes, sources=True)
+    """Hourly values and AQI of stations (or their city mean) over natural days.
+
+    The day before ``start`` is read too, so that every hour has the trailing 24 hours
+    HJ 633-2012 needs when SO2 passes 800 µg/m³; it is dropped from what is returned.
+    """
+    before = start - dt.timedelta(days=1)
+    loaded = store.load(session, before, end, codes, sources=True)
     values, _published, first = loaded.hourly()
     if city:
         values = city_mean(values)
     chosen = rule_set(rules) if rules else None
-    return values, grid_aqi(values, first, chosen), first, loaded
+    aqi = grid_aqi(values, first, chosen)
+    keep = slice(24, None)
+    aqi = AqiArrays(
+        iaqi=aqi.iaqi[..., keep],
+        aqi=aqi.aqi[..., keep],
+        primary=aqi.primary[..., keep],
+        level=aqi.level[..., keep],
+        beyond_table=aqi.beyond_table[..., keep],
+    )
+    return values[..., keep], aqi, first + 24 * HOUR, loaded.days_from(start)
 
 
 def history(
@@ -169,45 +184,69 @@ def history(
         row["concentrations"] = {p.value: _number(values[p.index, 0, h]) for p in POLLUTANTS}
         row["rule_set"] = rules or rule_set_for((label - dt.timedelta(hours=1)).date()).name.value
         hours.append(row)
-    counts = store.statuses(session, loaded.sources) if loaded.sources is not None else {}
+    counts = store.statuses(loaded)
     return {
         "subject": subject,
         "kind": "city" if city else "station",
         "hours": hours,
-        "data_status": store.data_status(counts) if counts else "none",
+        "data_status": store.data_status(counts),
         "values_by_status": counts,
     }
 
 
+def newest_days(session: Session) -> dict[str, dt.date]:
+    """Each station's newest natural day with a stored value."""
+    query = select(station_days.c.station, func.max(station_days.c.day)).group_by(
+        station_days.c.station
+    )
+    return {code: day for code, day in session.execute(query)}
+
+
 def latest(session: Session, *, city: bool = False) -> list[dict[str, Any]]:
-    """The newest hour with an AQI of every station (or city), with its AQI."""
-    day = last_day(session)
-    if day is None:
-        return []
-    start = day - dt.timedelta(days=2)
-    out = []
+    """The newest hour with a value of every station (or city), with its AQI.
+
+    Each station is read up to its own newest day, so one station that stopped reporting (or
+    one that reported far ahead) does not blank the others.
+    """
+    newest = newest_days(session)
     if city:
+        out = []
         for name in cities(session):
-            out.append(
-                {
-                    "city": name,
-                    **_newest(session, city_members(session, name), start, day, city=True),
-                }
-            )
+            members = city_members(session, name)
+            days = [newest[c] for c in members if c in newest]
+            found = _NOTHING if not days else _newest(session, members, max(days), city=True)
+            out.append({"city": name, "stations": len(members), **found})
         return out
     rows = station_rows(session)
-    codes = [r["code"] for r in rows]
-    values, aqi, first, _ = hourly(session, codes, start, day)
+    by_day: dict[dt.date, list[int]] = {}
     for i, row in enumerate(rows):
-        out.append({**row, **_at_newest(values, aqi, first, i)})
-    return out
+        if row["code"] in newest:
+            by_day.setdefault(newest[row["code"]], []).append(i)
+    found_for: dict[int, dict[str, Any]] = {}
+    for day, indexes in by_day.items():
+        codes = [rows[i]["code"] for i in indexes]
+        values, aqi, first, _ = hourly(session, codes, day - dt.timedelta(days=1), day)
+        for k, i in enumerate(indexes):
+            found_for[i] = _at_newest(values, aqi, first, k)
+    return [{**row, **found_for.get(i, _NOTHING)} for i, row in enumerate(rows)]
 
 
-def _newest(
-    session: Session, codes: list[str], start: dt.date, end: dt.date, *, city: bool
-) -> dict[str, Any]:
-    values, aqi, first, _ = hourly(session, codes, start, end, city=city)
-    return {"stations": len(codes), **_at_newest(values, aqi, first, 0)}
+def _newest(session: Session, codes: list[str], day: dt.date, *, city: bool) -> dict[str, Any]:
+    values, aqi, first, _ = hourly(session, codes, day - dt.timedelta(days=1), day, city=city)
+    return _at_newest(values, aqi, first, 0)
+
+
+_NOTHING: dict[str, Any] = {
+    "time": None,
+    "aqi": None,
+    "level": None,
+    "category": None,
+    "category_en": None,
+    "colour": None,
+    "primary_pollutants": [],
+    "iaqi": {},
+    "concentrations": {},
+}
 
 
 def _at_newest(
@@ -215,16 +254,7 @@ def _at_newest(
 ) -> dict[str, Any]:
     has = np.nonzero(~np.isnan(values[:, row, :]).all(axis=0))[0]
     if has.size == 0:
-        return {
-            "time": None,
-            "aqi": None,
-            "level": None,
-            "category": None,
-            "colour": None,
-            "primary_pollutants": [],
-            "iaqi": {},
-            "concentrations": {},
-        }
+        return dict(_NOTHING)
     h = int(has[-1])
     return {
         "time": local_label(first + h * HOUR).isoformat(),
@@ -261,8 +291,7 @@ def daily_report(
         row["values"] = {p.value: _number(daily.values[p.index, 0, j]) for p in POLLUTANTS}
         row["values"]["O3_max_1h"] = _number(daily.o3_max_1h[0, j])
         days.append(row)
-    sources = loaded.sources if loaded.sources is not None else np.zeros(0, np.int32)
-    counts = store.statuses(session, sources)
+    counts = store.statuses(loaded)
     return {
         "subject": subject,
         "kind": "city" if city else "station",

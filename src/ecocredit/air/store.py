@@ -1,9 +1,9 @@
 """Reading stored station-day blocks back as arrays: the latest value of every hour.
 
-Rows are overlaid in import order, so a later import's value of an hour replaces an earlier
-one (an audited value replacing the real-time one) while both stay stored. With
-``sources=True`` the import each value came from is kept beside it, so a report can say
-whether it used real-time or audited data.
+Rows are overlaid real-time imports first, then audited ones, each in import order: a later
+import's value of an hour replaces an earlier one, and an audited value is never displaced by
+a real-time one fetched after the audit; every row stays stored. With ``sources=True`` the
+loader also says which values are audited, so a report can say what data it used.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from ecocredit.air import blocks
@@ -30,12 +30,18 @@ class Loaded:
     stations: tuple[str, ...]
     first: dt.date
     codes: npt.NDArray[np.int32]
-    sources: npt.NDArray[np.int32] | None  # import id of each value, 0 where none
+    audited: npt.NDArray[np.bool_] | None  # whether each value comes from an audited import
 
     @property
     def n_days(self) -> int:
         """How many days the arrays cover."""
         return int(self.codes.shape[1])
+
+    def days_from(self, day: dt.date) -> Loaded:
+        """The same values without the days before ``day``."""
+        skip = (day - self.first).days
+        audited = None if self.audited is None else self.audited[:, skip:]
+        return Loaded(self.stations, day, self.codes[:, skip:], audited)
 
     def hourly(self) -> tuple[FloatArray, FloatArray, np.datetime64]:
         """``(values[pollutant, station, hour], published_aqi[station, hour], start)``."""
@@ -69,20 +75,17 @@ def load(
     n_days = (last - first).days + 1
     shape = (len(codes), n_days, blocks.SERIES, 24)
     out = np.full(shape, blocks.ABSENT, dtype=np.int32)
-    origin = np.zeros(shape, dtype=np.int32) if sources else None
+    audited = np.zeros(shape, dtype=np.bool_) if sources else None
+    is_audited = imports.c.status == DataStatus.AUDITED.value
     query = (
-        select(
-            station_days.c.station,
-            station_days.c.day,
-            station_days.c.import_id,
-            station_days.c.block,
-        )
+        select(station_days.c.station, station_days.c.day, station_days.c.block, is_audited)
+        .join(imports, imports.c.id == station_days.c.import_id)
         .where(station_days.c.day >= first, station_days.c.day <= last)
-        .order_by(station_days.c.import_id)
+        .order_by(case((is_audited, 1), else_=0), station_days.c.import_id)
     )
     if len(codes) <= 500:
         query = query.where(station_days.c.station.in_(list(codes)))
-    for code, day, import_id, blob in session.execute(query):
+    for code, day, blob, from_audit in session.execute(query):
         i = order.get(code)
         if i is None:
             continue
@@ -90,22 +93,22 @@ def load(
         block = blocks.from_bytes(blob)
         present = block != blocks.ABSENT
         out[i, j][present] = block[present]
-        if origin is not None:
-            origin[i, j][present] = import_id
-    return Loaded(tuple(codes), first, out, origin)
+        if audited is not None:
+            audited[i, j][present] = bool(from_audit)
+    return Loaded(tuple(codes), first, out, audited)
 
 
-def statuses(session: Session, import_ids: npt.NDArray[np.int32]) -> dict[str, int]:
-    """How many values came from real-time and from audited imports."""
-    ids, counts = np.unique(import_ids[import_ids > 0], return_counts=True)
-    if ids.size == 0:
-        return {DataStatus.REALTIME.value: 0, DataStatus.AUDITED.value: 0}
-    query = select(imports.c.id, imports.c.status).where(imports.c.id.in_(ids.tolist()))
-    status_of = {int(i): str(s) for i, s in session.execute(query)}
-    out = {DataStatus.REALTIME.value: 0, DataStatus.AUDITED.value: 0}
-    for import_id, count in zip(ids.tolist(), counts.tolist(), strict=True):
-        out[status_of[import_id]] += int(count)
-    return out
+def statuses(loaded: Loaded) -> dict[str, int]:
+    """How many of the loaded values are real-time and how many audited."""
+    pollutants = slice(0, blocks.PUBLISHED_AQI)  # the published AQI is no measurement
+    present = loaded.codes[:, :, pollutants] != blocks.ABSENT
+    audited = 0
+    if loaded.audited is not None:
+        audited = int(np.count_nonzero(present & loaded.audited[:, :, pollutants]))
+    return {
+        DataStatus.REALTIME.value: int(np.count_nonzero(present)) - audited,
+        DataStatus.AUDITED.value: audited,
+    }
 
 
 def data_status(counts: dict[str, int]) -> str:

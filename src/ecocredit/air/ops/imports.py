@@ -22,12 +22,23 @@ from ecocredit import fastsql
 from ecocredit.accounts.model import Principal
 from ecocredit.air import blocks, readers, store
 from ecocredit.air.averages import day_start_utc
-from ecocredit.air.model import HOUR, DataStatus, HourlyGrid, Layout, Reject, local_day
+from ecocredit.air.model import (
+    HOUR,
+    DataStatus,
+    FloatArray,
+    HourArray,
+    HourlyGrid,
+    Layout,
+    Reject,
+    local_day,
+    local_label,
+)
 from ecocredit.air.ops.common import append, begin, require_monitor
 from ecocredit.air.tables import import_files, imports, station_days
 from ecocredit.ledger.events import AIR_IMPORTED, format_time
 
 Days = dict[dt.date, npt.NDArray[np.int32]]
+FUTURE_SLACK = np.timedelta64(24, "h")
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Day
     values = np.concatenate([grid.values, published[None]])
     rows = np.array([index[c] for c in grid.stations], dtype=np.intp)
     hours = grid.hours
+    rejects += _refuse_future(values, hours, name)
     day_of = local_day(hours)
     for day64 in np.unique(day_of):
         day = day64.astype(dt.date)
@@ -148,6 +160,27 @@ def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Day
             )
         target[region] = np.where(held == blocks.ABSENT, incoming, held)
     return rejects
+
+
+def _refuse_future(values: FloatArray, hours: HourArray, name: str) -> list[Reject]:
+    """Blank the values labelled after now (plus a day of clock skew); say how many."""
+    limit = np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "h") + FUTURE_SLACK
+    late = hours > limit
+    count = int(np.count_nonzero(~np.isnan(values[..., late])))
+    if not late.any():
+        return []
+    values[..., late] = np.nan
+    if not count:
+        return []
+    moment = local_label(limit).strftime("%Y-%m-%d %H:%M")
+    return [
+        Reject(
+            name,
+            0,
+            f"{count} values labelled after {moment} (China time) lie in the "
+            "future and were refused; check the dates",
+        )
+    ]
 
 
 def _write(
@@ -227,29 +260,54 @@ def _write(
 def _changed_rows(
     session: Session, codes: Sequence[str], days: Days, report: ImportReport
 ) -> list[tuple[str, dt.date, bytes]]:
-    """The station-day blocks holding what differs from the stored values."""
-    if not days:
-        return []
-    first, last = min(days), max(days)
-    current = store.load(session, first, last, codes)
+    """The station-day blocks holding what this import adds to the stored values.
+
+    A real-time import adds values that are new or differ, except where an audited value
+    stands: the audit is final. An audited import also confirms values equal to real-time
+    ones, so that reports count them as audited.
+    """
     rows: list[tuple[str, dt.date, bytes]] = []
-    hours_seen: list[np.datetime64] = []
-    for day, incoming in sorted(days.items()):
-        delta = blocks.changes(current.codes[:, (day - first).days], incoming)
-        present = delta != blocks.ABSENT
-        report.values_written += int(present.sum())
-        hour_has = (incoming != blocks.ABSENT).any(axis=(0, 1))
-        if hour_has.any():
-            h = np.nonzero(hour_has)[0]
-            hours_seen += [
-                day_start_utc(day) + int(h[0]) * HOUR,
-                day_start_utc(day) + int(h[-1]) * HOUR,
-            ]
-        for s in np.nonzero(present.any(axis=(1, 2)))[0]:
-            rows.append((codes[int(s)], day, blocks.to_bytes(delta[s])))
-    if hours_seen:
-        report.first_hour, report.last_hour = min(hours_seen), max(hours_seen)
+    audit = report.status is DataStatus.AUDITED
+    for run in _runs(sorted(days)):
+        current = store.load(session, run[0], run[-1], codes, sources=True)
+        assert current.audited is not None
+        for day in run:
+            j = (day - run[0]).days
+            incoming = days[day]
+            audited = current.audited[:, j]
+            held = current.codes[:, j]
+            delta = blocks.changes(held, incoming, confirm=~audited if audit else None)
+            if not audit:
+                delta[audited] = blocks.ABSENT
+            present = delta != blocks.ABSENT
+            report.values_written += int(present.sum())
+            for s in np.nonzero(present.any(axis=(1, 2)))[0]:
+                rows.append((codes[int(s)], day, blocks.to_bytes(delta[s])))
+    _span(days, report)
     return rows
+
+
+def _runs(days: list[dt.date], longest: int = 31) -> list[list[dt.date]]:
+    """Consecutive days in runs of at most ``longest``: a scattered import reads what it needs."""
+    runs: list[list[dt.date]] = []
+    for day in days:
+        last = runs[-1] if runs else None
+        if last and (day - last[-1]).days == 1 and len(last) < longest:
+            last.append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def _span(days: Days, report: ImportReport) -> None:
+    """The first and last hour the import holds a value for."""
+    seen: list[np.datetime64] = []
+    for day, incoming in days.items():
+        hours = np.nonzero((incoming != blocks.ABSENT).any(axis=(0, 1)))[0]
+        if hours.size:
+            seen += [day_start_utc(day) + int(h) * HOUR for h in (hours[0], hours[-1])]
+    if seen:
+        report.first_hour, report.last_hour = min(seen), max(seen)
 
 
 def _stamp(hour: np.datetime64 | None) -> dt.datetime | None:

@@ -31,6 +31,9 @@ from ecocredit.air.model import (
 BoolArray = npt.NDArray[np.bool_]
 
 # Explicit ASCII classes: \d and \w match other scripts' digits in Python and Rust regex.
+# How publishers mark a value that is missing: HJ 633 writes NA; the national feed also
+# shows "/" and "—". Such a cell is no value, not a bad one.
+MISSING_MARKS = frozenset({"NA", "N/A", "/", "—", "-", "--"})
 CODE_PATTERN = STATION_CODE_PATTERN
 CODE = STATION_CODE
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -137,7 +140,7 @@ def settle(
     unread = np.flatnonzero(np.isnan(values) & ~empty)
     for position, text in zip(unread, texts_at(unread), strict=True):
         cell = text.strip()
-        if not cell:
+        if not cell or cell.upper() in MISSING_MARKS:
             empty[position] = True
         elif NUMBER.fullmatch(cell):
             values[position] = float(cell)

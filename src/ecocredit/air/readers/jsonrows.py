@@ -92,6 +92,8 @@ def json_rows(text: str, file: str) -> JsonRows:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{file}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InvalidInput(f"{file}: JSON nested too deeply to be rows") from None
         if not isinstance(items, list):
             raise InvalidInput(f"{file}: expected a JSON array of objects")
         for index, item in enumerate(items, start=1):
@@ -106,6 +108,10 @@ def json_rows(text: str, file: str) -> JsonRows:
         except json.JSONDecodeError as exc:
             rows.rows += 1
             rows.rejects.append(Reject(file, number, f"not a JSON object ({exc.msg})"))
+            continue
+        except RecursionError:
+            rows.rows += 1
+            rows.rejects.append(Reject(file, number, "JSON nested too deeply to be a row"))
             continue
         _take(rows, item, file, number)
     return rows

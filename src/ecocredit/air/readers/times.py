@@ -22,6 +22,9 @@ ISO_TIME = (
     r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
 SITE_DATE = r"^([0-9]{4})([0-9]{2})([0-9]{2})$"
+# Automatic monitoring in China reports hourly from the 2000s on; a year outside this span is a
+# typo (2052 for 2025) that would otherwise pass for the newest data of the network.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 SITE_HOUR = r"^[0-9]{1,2}$"
 _ISO_REASONS = (
     "",
@@ -31,6 +34,7 @@ _ISO_REASONS = (
     "minutes and seconds must be :00 (hourly data): {}",
     "impossible UTC offset: {}",
     "not on a whole UTC hour (offset with minutes): {}",
+    f"year outside {FIRST_YEAR}–{LAST_YEAR}: {{}}",
 )
 
 
@@ -106,8 +110,9 @@ def parse_iso(texts: pl.Series) -> Hours:
             (minute != 0) | (second != 0),
             ~offset_exists,
             east % 60 != 0,
+            (year < FIRST_YEAR) | (year > LAST_YEAR),
         ],
-        [1, 2, 3, 4, 5, 6],
+        [1, 2, 3, 4, 5, 6, 7],
         0,
     ).astype(np.int64)
     bad = np.flatnonzero(codes)
@@ -124,8 +129,14 @@ def parse_site(dates: pl.Series, hours: pl.Series) -> Hours:
     year, month, day = (_ints(groups, c) for c in "123")
     local, exists = civil_hours(year, month, day, np.maximum(hour, 0))
     date_code = np.where(exists & groups["1"].is_not_null().to_numpy(), 0, 1)
+    date_code[(date_code == 0) & ((year < FIRST_YEAR) | (year > LAST_YEAR))] = 2
     hour_code = np.where((hour >= 0) & (hour <= 23), 0, 1)
-    reasons = _explain(dates, date_code, ("", "impossible date (expected YYYYMMDD): {}"), "date")
+    date_reasons = (
+        "",
+        "impossible date (expected YYYYMMDD): {}",
+        f"year outside {FIRST_YEAR}–{LAST_YEAR}: {{}}",
+    )
+    reasons = _explain(dates, date_code, date_reasons, "date")
     reasons += _explain(hours, hour_code, ("", "hour must be 0–23: {}"), "hour")
     date_bad, hour_bad = np.flatnonzero(date_code), np.flatnonzero(hour_code)
     bad = np.concatenate((date_bad, hour_bad))

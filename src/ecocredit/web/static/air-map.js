@@ -78,7 +78,7 @@
     markers[s.code] = L.circleMarker([s.lat, s.lon], {
       radius: s.kind === "micro" ? 5 : 8, color: "#1c2b24", weight: 1,
       fillColor: s.colour, fillOpacity: 0.9
-    }).bindPopup(popup(s)).bindTooltip(s.name + " " + (s.aqi === null ? "—" : s.aqi))
+    }).bindPopup(popup(s)).bindTooltip(node("span", null, s.name + " " + (s.aqi === null ? "—" : s.aqi)))
       .addTo(layer);
   });
 
