@@ -193,7 +193,10 @@ def _stored_years(session: Session) -> list[int]:
     low, high = session.execute(
         select(func.min(station_days.c.day), func.max(station_days.c.day))
     ).one()
-    return [] if low is None else list(range(low.year, high.year + 1))
+    if low is None:
+        return []
+    # Imports refuse other years; the bound keeps a trend drawable whatever the table holds.
+    return list(range(max(low.year, FIRST_YEAR), min(high.year, dt.date.today().year) + 1))
 
 
 def _annual_limit(year: int, pollutant: Pollutant) -> float | None:
