@@ -69,11 +69,13 @@ def test_import_is_logged_with_hash_and_rows_and_is_idempotent(monitor) -> None:
     report = _import(runtime, actor, data)
     assert report.clean and report.values_written == 2 * 24 * 6
     with runtime.db.read() as s:
-        last = s.execute(select(entries.c.entry).order_by(entries.c.idx.desc())).first()
-    entry = json.loads(bytes(last[0]))
-    assert entry["type"] == "air.imported"
-    assert entry["data"]["files"][0]["sha256"] == hashlib.sha256(data).hexdigest()
-    assert entry["data"]["files"][0]["rows"] == 48
+        last = s.execute(select(entries.c.entry).order_by(entries.c.idx.desc()).limit(2)).all()
+    summary, file_entry = (json.loads(bytes(row[0])) for row in last)
+    assert summary["type"] == "air.imported" and summary["data"]["files"] == 1
+    assert summary["data"]["values"] == 2 * 24 * 6
+    assert file_entry["type"] == "air.file_imported"
+    assert file_entry["data"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert file_entry["data"]["rows"] == 48 and file_entry["data"]["name"] == "a.csv"
     again = _import(runtime, actor, data)
     assert again.import_id is None and again.files[0].imported_before == report.import_id
     # The same values in another file: recorded, but nothing is written twice.
@@ -231,3 +233,25 @@ def test_api_refuses_deeply_nested_json(monitor, client: TestClient) -> None:
         "/v1/air/observations", content=body, headers={"Authorization": f"Bearer {key}"}
     )
     assert answer.status_code == 400 and "nested" in answer.text
+
+
+def test_an_import_of_many_files_logs_each_in_an_entry_of_its_own(monitor) -> None:
+    runtime, actor, _ = monitor
+    sources = [
+        service.SourceFile(
+            f"hour-{h:03d}.csv",
+            HEADER.encode()
+            + (
+                f"1001A,{(dt.datetime(2026, 1, 1) + dt.timedelta(hours=h + 1)):%Y-%m-%dT%H:%M},"
+                "10,20,5,10,0.4,30\n"
+            ).encode(),
+        )
+        for h in range(400)
+    ]
+    report = runtime.db.write(
+        lambda s: service.import_files(s, sources, status=DataStatus.REALTIME, actor=actor)
+    )
+    assert report.clean and report.values_written == 400 * 6
+    with runtime.db.read() as s:
+        kinds = [json.loads(bytes(e))["type"] for e in s.scalars(select(entries.c.entry))]
+    assert kinds.count("air.file_imported") == 400 and kinds[-1] == "air.imported"

@@ -20,7 +20,7 @@ from ecocredit import console
 from ecocredit.accounts import service as accounts
 from ecocredit.air import files, readers, service
 from ecocredit.air.api_render import import_json
-from ecocredit.air.evaluate import Target
+from ecocredit.air.evaluate import Evaluation, Target
 from ecocredit.air.model import DataStatus, Layout, Pollutant, Reject
 from ecocredit.air.rules import parse_standard, rule_set, standard_for
 from ecocredit.runtime import open_runtime
@@ -120,15 +120,19 @@ def evaluate_command(
         frame.write_csv(output, null_value="")
         console.show(f"{len(found)} evaluations written to {output}")
     else:
-        for ev in found:
-            verdict = {True: "meets", False: "does not meet", None: "cannot be judged"}
-            console.show(f"{ev.subject} {year}: {verdict[ev.compliant]} {version.value} Grade II")
-            for it in ev.items:
-                console.show(
-                    f"  {it.pollutant.value:6} {it.statistic:12} {it.value} "
-                    f"(limit {it.limit:g}) {it.note}"
-                )
+        _show_evaluations(found, year)
     raise typer.Exit(1 if rejects else 0)
+
+
+def _show_evaluations(found: list[Evaluation], year: int) -> None:
+    verdict = {True: "meets", False: "does not meet", None: "cannot be judged"}
+    for ev in found:
+        console.show(f"{ev.subject} {year}: {verdict[ev.compliant]} {ev.standard.value} Grade II")
+        for it in ev.items:
+            console.show(
+                f"  {it.pollutant.value:6} {it.statistic:12} {it.value} "
+                f"(limit {it.limit:g}) {it.note}"
+            )
 
 
 @app.command("import")

@@ -49,36 +49,37 @@ def evaluate_year(
     """Evaluate every station (or city) — or the ``subjects`` named — over ``year``."""
     check_year(year)
     version = year_standard(year, standard)
-    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = session.execute(select(stations.c.code, stations.c.city, stations.c.kind)).all()
+    members = _national_members(session) if cities else {}
     if cities:
-        members: dict[str, list[str]] = {}
-        for code, city, kind in rows:
-            if kind == StationKind.NATIONAL.value:
-                members.setdefault(city, []).append(code)
         names = sorted(members) if subjects is None else subjects
         codes = sorted({c for n in names for c in members.get(n, [])})
     else:
-        names = sorted(r.code for r in rows) if subjects is None else subjects
+        every = session.scalars(select(stations.c.code).order_by(stations.c.code))
+        names = list(every) if subjects is None else subjects
         codes = names
-    loaded = store.load(session, first, last, codes)
+    loaded = store.load(session, dt.date(year, 1, 1), dt.date(year, 12, 31), codes)
     values, _published, start = loaded.hourly()
-    del loaded
+    del loaded  # a national year is a gigabyte: keep one copy
     if cities:
         index = {c: i for i, c in enumerate(codes)}
+        columns = [[index[c] for c in members.get(n, [])] for n in names]
         values = (
-            np.concatenate(
-                [
-                    queries.city_mean(values[:, [index[c] for c in members.get(n, [])], :])
-                    for n in names
-                ],
-                axis=1,
-            )
+            np.concatenate([queries.city_mean(values[:, cols, :]) for cols in columns], axis=1)
             if names
             else values[:, :0]
         )
-    daily = daily_values(values, start)
-    return evaluate(list(names), daily, version)
+    return evaluate(list(names), daily_values(values, start), version)
+
+
+def _national_members(session: Session) -> dict[str, list[str]]:
+    """Each city's national stations, the ones a city's figure is made of."""
+    query = select(stations.c.city, stations.c.code).where(
+        stations.c.kind == StationKind.NATIONAL.value
+    )
+    members: dict[str, list[str]] = {}
+    for city, code in session.execute(query):
+        members.setdefault(city, []).append(code)
+    return members
 
 
 def subject_targets(session: Session, subject: str) -> list[Target]:
@@ -115,23 +116,6 @@ def evaluation_json(evaluation: Evaluation, goals: list[Target]) -> dict[str, An
         }
         for it in evaluation.items
     ]
-    reached = []
-    for goal in goals:
-        item = evaluation.item(goal.pollutant, "annual_mean")
-        if item.value is None:
-            continue
-        reached.append(
-            {
-                "pollutant": goal.pollutant.value,
-                "target_year": goal.year,
-                "target": goal.value,
-                "baseline_year": goal.baseline_year,
-                "baseline": goal.baseline,
-                "source": goal.source,
-                "current": item.value,
-                **progress(goal, item.value),
-            }
-        )
     return {
         "subject": evaluation.subject,
         "start": evaluation.start.isoformat(),
@@ -142,8 +126,30 @@ def evaluation_json(evaluation: Evaluation, goals: list[Target]) -> dict[str, An
         "days_by_level": {str(k): v for k, v in evaluation.days_by_level.items()},
         "days_with_aqi": evaluation.days_with_aqi,
         "good_day_share_percent": evaluation.good_day_share,
-        "targets": reached,
+        "targets": _reached(evaluation, goals),
     }
+
+
+def _reached(evaluation: Evaluation, goals: list[Target]) -> list[dict[str, Any]]:
+    """Where the evaluated annual mean stands against each target of the subject."""
+    out = []
+    for goal in goals:
+        value = evaluation.item(goal.pollutant, "annual_mean").value
+        if value is None:
+            continue
+        out.append(
+            {
+                "pollutant": goal.pollutant.value,
+                "target_year": goal.year,
+                "target": goal.value,
+                "baseline_year": goal.baseline_year,
+                "baseline": goal.baseline,
+                "source": goal.source,
+                "current": value,
+                **progress(goal, value),
+            }
+        )
+    return out
 
 
 def trend(session: Session, city: str, pollutant: Pollutant = Pollutant.PM25) -> dict[str, Any]:
@@ -156,21 +162,7 @@ def trend(session: Session, city: str, pollutant: Pollutant = Pollutant.PM25) ->
             )
         )
     }
-    day = queries.last_day(session)
-    computed = {}
-    if day is not None:
-        for year in _stored_years(session):
-            found = evaluate_year(session, year, cities=True, subjects=[city])
-            value = found[0].item(pollutant, "annual_mean").value if found else None
-            if value is not None:
-                item = found[0].item(pollutant, "annual_mean")
-                computed[year] = {
-                    "year": year,
-                    "value": value,
-                    "computed": True,
-                    "valid": item.valid,
-                    "source": "computed from stored data",
-                }
+    computed = _computed_means(session, city, pollutant)
     years = sorted(set(published) | set(computed))
     # A published mean is the official figure; a computed one fills the years without it.
     series = [published.get(y) or computed[y] for y in years]
@@ -187,6 +179,24 @@ def trend(session: Session, city: str, pollutant: Pollutant = Pollutant.PM25) ->
             if t.pollutant is pollutant
         ],
     }
+
+
+def _computed_means(session: Session, city: str, pollutant: Pollutant) -> dict[int, Any]:
+    """The city's annual mean of every year the store holds data of, with its validity."""
+    computed = {}
+    for year in _stored_years(session):
+        item = evaluate_year(session, year, cities=True, subjects=[city])[0].item(
+            pollutant, "annual_mean"
+        )
+        if item.value is not None:
+            computed[year] = {
+                "year": year,
+                "value": item.value,
+                "computed": True,
+                "valid": item.valid,
+                "source": "computed from stored data",
+            }
+    return computed
 
 
 def _stored_years(session: Session) -> list[int]:

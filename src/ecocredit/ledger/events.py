@@ -312,12 +312,23 @@ AIR_STATION_REGISTERED = _declare(
     latitude=float,
     kind=str,
 )
+AIR_FILE_IMPORTED = _declare(
+    "air.file_imported",
+    "One file of an import: its name, SHA-256, layout, data rows and rows or cells rejected.",
+    import_id=int,
+    name=str,
+    sha256=str,
+    layout=str,
+    rows=int,
+    rejected=int,
+)
 AIR_IMPORTED = _declare(
     "air.imported",
-    "Monitoring data were imported: each file's SHA-256 and row count, and what was kept.",
+    "An import of monitoring data (real-time or audited) after its files' entries: how many "
+    "files, values written, rejects, and the first and last hour (UTC) it holds.",
     import_id=int,
     status=str,
-    files=list,
+    files=int,
     values=int,
     rejected=int,
     first_hour=str,

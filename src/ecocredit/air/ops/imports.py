@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +34,11 @@ from ecocredit.air.model import (
     local_day,
     local_label,
 )
-from ecocredit.air.ops.common import append, begin, require_monitor
+from ecocredit.air.ops.common import begin, require_monitor
 from ecocredit.air.tables import import_files, imports, station_days
-from ecocredit.ledger.events import AIR_IMPORTED, format_time
+from ecocredit.ledger import events
+from ecocredit.ledger import store as ledger_store
+from ecocredit.ledger.events import AIR_FILE_IMPORTED, AIR_IMPORTED, format_time
 
 Days = dict[dt.date, npt.NDArray[np.int32]]
 FUTURE_SLACK = np.timedelta64(24, "h")
@@ -191,70 +194,73 @@ def _write(
     fresh: list[FileReport],
     actor: Principal,
 ) -> None:
+    """Store the changed blocks, the import and its files, and log one entry per file."""
     moment = dt.datetime.now(dt.UTC)
     rows = _changed_rows(session, codes, days, report)
-    first, last = report.first_hour, report.last_hour
-    import_id = int(
-        session.execute(
-            imports.insert()
-            .values(
-                status=report.status.value,
-                actor=actor.name,
-                values_written=0,
-                rejected=len(report.rejects),
-                ledger_index=0,
-                created_at=moment,
-                first_hour=_stamp(first),
-                last_hour=_stamp(last),
-            )
-            .returning(imports.c.id)
-        ).scalar_one()
-    )
-    report.import_id = import_id
+    import_id = _record(session, report, actor, moment)
     fastsql.insert_many(session, station_days, [(s, d, import_id, b) for s, d, b in rows])
-    session.execute(
-        import_files.insert(),
-        [
-            {
-                "sha256": f.sha256,
-                "import_id": import_id,
-                "name": f.name[:255],
-                "layout": f.layout,
-                "rows": f.rows,
-                "rejected": f.rejected,
-            }
-            for f in fresh
-        ],
-    )
-    index = append(
-        session,
-        AIR_IMPORTED,
-        actor.name,
+    files = [
         {
-            "import_id": import_id,
-            "status": report.status.value,
-            "files": [
-                {
-                    "name": f.name[:255],
-                    "sha256": f.sha256,
-                    "layout": f.layout,
-                    "rows": f.rows,
-                    "rejected": f.rejected,
-                }
-                for f in fresh
-            ],
-            "values": report.values_written,
-            "rejected": len(report.rejects),
-            "first_hour": "" if first is None else _iso(first),
-            "last_hour": "" if last is None else _iso(last),
-        },
-        moment,
-    )
+            "name": f.name[:255],
+            "sha256": f.sha256,
+            "layout": f.layout,
+            "rows": f.rows,
+            "rejected": f.rejected,
+        }
+        for f in fresh
+    ]
+    session.execute(import_files.insert(), [{"import_id": import_id, **f} for f in files])
+    index = _log(session, import_id, files, report, actor, moment)
     session.execute(
         imports.update()
         .where(imports.c.id == import_id)
         .values(ledger_index=index, values_written=report.values_written)
     )
+
+
+def _log(
+    session: Session,
+    import_id: int,
+    files: list[dict[str, Any]],
+    report: ImportReport,
+    actor: Principal,
+    moment: dt.datetime,
+) -> int:
+    """Log one entry per file, then the import's summary; return the summary's index."""
+    # One entry per file keeps every entry small, however many files one import takes.
+    entries = [
+        events.encode(AIR_FILE_IMPORTED, actor.name, {"import_id": import_id, **f}, moment)
+        for f in files
+    ]
+    first, last = report.first_hour, report.last_hour
+    summary = {
+        "import_id": import_id,
+        "status": report.status.value,
+        "files": len(files),
+        "values": report.values_written,
+        "rejected": len(report.rejects),
+        "first_hour": "" if first is None else _iso(first),
+        "last_hour": "" if last is None else _iso(last),
+    }
+    entries.append(events.encode(AIR_IMPORTED, actor.name, summary, moment))
+    return ledger_store.append(session, entries) + len(entries) - 1
+
+
+def _record(session: Session, report: ImportReport, actor: Principal, moment: dt.datetime) -> int:
+    """The import's row; its counts and log index are filled in once known."""
+    statement = imports.insert().values(
+        status=report.status.value,
+        actor=actor.name,
+        values_written=0,
+        rejected=len(report.rejects),
+        ledger_index=0,
+        created_at=moment,
+        first_hour=_stamp(report.first_hour),
+        last_hour=_stamp(report.last_hour),
+    )
+    import_id = int(session.execute(statement.returning(imports.c.id)).scalar_one())
+    report.import_id = import_id
+    return import_id
 
 
 def _changed_rows(
