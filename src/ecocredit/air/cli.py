@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from ecocredit import console
 from ecocredit.accounts import service as accounts
 from ecocredit.air import files, readers, service
 from ecocredit.air.api_render import import_json
 from ecocredit.air.evaluate import Evaluation, Target
-from ecocredit.air.model import DataStatus, Layout, Pollutant, Reject
+from ecocredit.air.model import DataStatus, Layout, Pollutant, Reject, Station
 from ecocredit.air.rules import parse_standard, rule_set, standard_for
 from ecocredit.runtime import open_runtime
 from ecocredit.settings import get_settings
@@ -141,17 +143,28 @@ def import_command(
     actor: Actor,
     status: Annotated[DataStatus, typer.Option(help="realtime or audited.")] = DataStatus.REALTIME,
     layout: LayoutOption = None,
+    station_list: Annotated[
+        Path | None,
+        typer.Option("--stations", help="A station list to register first, in the same write."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Import monitoring files (stations must be registered); one transaction, one log entry."""
+    """Import monitoring files in one transaction; their stations must be registered."""
+    listed: list[Station] = []
+    if station_list is not None:
+        listed, station_rejects = readers.read_stations(station_list)
+        _report_rejects(station_rejects)
     sources = [service.SourceFile(p.name, readers.load(p), layout) for p in inputs]
     runtime = open_runtime(get_settings())
+
+    def work(session: Session, advance: Callable[[int], None]) -> service.ImportReport:
+        caller = accounts.principal(session, actor)
+        if listed:
+            service.register_stations(session, listed, caller)
+        return service.import_files(session, sources, status=status, actor=caller, progress=advance)
+
     with console.progress("importing", len(sources)) as advance:
-        report = runtime.db.write(
-            lambda s: service.import_files(
-                s, sources, status=status, actor=accounts.principal(s, actor), progress=advance
-            )
-        )
+        report = runtime.db.write(lambda s: work(s, advance))
     runtime.sign_checkpoint()
     body = import_json(report)
     if as_json:
