@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -255,3 +256,44 @@ def test_an_import_of_many_files_logs_each_in_an_entry_of_its_own(monitor) -> No
     with runtime.db.read() as s:
         kinds = [json.loads(bytes(e))["type"] for e in s.scalars(select(entries.c.entry))]
     assert kinds.count("air.file_imported") == 400 and kinds[-1] == "air.imported"
+
+
+def test_an_import_says_whether_it_reproduces_the_published_aqi(installed) -> None:
+    runtime = installed.runtime
+    data = (Path(__file__).parent / "data" / "published_sites_20170101_h00.csv").read_bytes()
+    codes = data.decode().splitlines()[0].split(",")[3:]
+
+    def work(session):
+        admin = accounts.principal(session, "admin")
+        stations = [Station(c, c, "city", "", 116.0, 39.0) for c in codes]
+        service.register_stations(session, stations, admin)
+        source = service.SourceFile("sites.csv", data)
+        return service.import_files(session, [source], status=DataStatus.REALTIME, actor=admin)
+
+    report = runtime.db.write(work)
+    assert (report.published_compared, report.published_matched) == (28, 28)
+    assert report.published_differences == []
+
+
+def test_a_published_aqi_we_do_not_reproduce_is_named(installed) -> None:
+    runtime = installed.runtime
+    lines = (
+        (Path(__file__).parent / "data" / "published_sites_20170101_h00.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    codes = lines[0].split(",")[3:]
+    aqi_row = next(i for i, line in enumerate(lines) if line.split(",")[2] == "AQI")
+    cells = lines[aqi_row].split(",")
+    cells[3] = str(int(cells[3]) + 1)  # 1001A's published AQI, off by one
+    lines[aqi_row] = ",".join(cells)
+
+    def work(session):
+        admin = accounts.principal(session, "admin")
+        service.register_stations(session, [Station(c, c, "x", "", 1.0, 1.0) for c in codes], admin)
+        source = service.SourceFile("edited.csv", ("\n".join(lines) + "\n").encode())
+        return service.import_files(session, [source], status=DataStatus.REALTIME, actor=admin)
+
+    report = runtime.db.write(work)
+    assert (report.published_compared, report.published_matched) == (28, 27)
+    assert report.published_differences[0].startswith("1001A 2017-01-01 00:00: published ")

@@ -38,6 +38,11 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "rejected": len(report.rejects),
         "first_hour": None if report.first_hour is None else f"{report.first_hour}:00Z",
         "last_hour": None if report.last_hour is None else f"{report.last_hour}:00Z",
+        "published_aqi": {
+            "compared": report.published_compared,
+            "matched": report.published_matched,
+            "differences": report.published_differences,
+        },
         "files": [
             {
                 "name": f.name,

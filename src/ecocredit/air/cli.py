@@ -178,6 +178,13 @@ def import_command(
             f"import {report.import_id}: {report.values_written} values written, "
             f"{len(report.rejects)} rejected"
         )
+        if report.published_compared:
+            console.show(
+                f"published AQI reproduced in {report.published_matched} of "
+                f"{report.published_compared} station-hours"
+            )
+            for line in report.published_differences:
+                console.show(f"  {line}")
     raise typer.Exit(0 if report.clean else 1)
 
 

@@ -58,7 +58,7 @@ def evaluate_year(
         names = list(every) if subjects is None else subjects
         codes = names
     loaded = store.load(session, dt.date(year, 1, 1), dt.date(year, 12, 31), codes)
-    values, _published, start = loaded.hourly()
+    values, start = loaded.hourly()
     del loaded  # a national year is a gigabyte: keep one copy
     if cities:
         index = {c: i for i, c in enumerate(codes)}

@@ -146,7 +146,7 @@ def hourly(
     """
     before = start - dt.timedelta(days=1)
     loaded = store.load(session, before, end, codes, sources=True)
-    values, _published, first = loaded.hourly()
+    values, first = loaded.hourly()
     if city:
         values = city_mean(values)
     chosen = rule_set(rules) if rules else None
@@ -276,7 +276,7 @@ def daily_report(
     check_span(start, end)
     codes = city_members(session, subject) if city else [station(session, subject)["code"]]
     loaded = store.load(session, start, end, codes, sources=True)
-    values, _published, first = loaded.hourly()
+    values, first = loaded.hourly()
     if city:
         values = city_mean(values)
     daily = daily_values(values, first)

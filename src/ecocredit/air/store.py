@@ -43,18 +43,14 @@ class Loaded:
         audited = None if self.audited is None else self.audited[:, skip:]
         return Loaded(self.stations, day, self.codes[:, skip:], audited)
 
-    def hourly(self) -> tuple[FloatArray, FloatArray, np.datetime64]:
-        """``(values[pollutant, station, hour], published_aqi[station, hour], start)``."""
+    def hourly(self) -> tuple[FloatArray, np.datetime64]:
+        """``(values[pollutant, station, hour], start)``: the pollutants as an hourly grid."""
         s, d = self.codes.shape[:2]
         # One series at a time: a year of a national network is a gigabyte per copy.
-        series = np.empty((blocks.SERIES, s, d * 24))
-        for i in range(blocks.SERIES):
+        series = np.empty((blocks.PUBLISHED_AQI, s, d * 24))
+        for i in range(blocks.PUBLISHED_AQI):
             series[i] = blocks.decode(self.codes[:, :, i, :]).reshape(s, d * 24)
-        return (
-            series[: blocks.PUBLISHED_AQI],
-            series[blocks.PUBLISHED_AQI],
-            day_start_utc(self.first),
-        )
+        return series, day_start_utc(self.first)
 
 
 def station_codes(session: Session) -> tuple[str, ...]:
@@ -85,7 +81,8 @@ def load(
     )
     if len(codes) <= 500:
         query = query.where(station_days.c.station.in_(list(codes)))
-    for code, day, blob, from_audit in session.execute(query):
+    # Streamed: a national year is 730,000 rows, too many to hold as Python objects at once.
+    for code, day, blob, from_audit in session.execute(query.execution_options(yield_per=4096)):
         i = order.get(code)
         if i is None:
             continue

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ecocredit import fastsql
 from ecocredit.accounts.model import Principal
 from ecocredit.air import blocks, readers, store
+from ecocredit.air.aqi import hourly_aqi
 from ecocredit.air.averages import day_start_utc
 from ecocredit.air.model import (
     HOUR,
@@ -35,6 +36,7 @@ from ecocredit.air.model import (
     local_label,
 )
 from ecocredit.air.ops.common import begin, require_monitor
+from ecocredit.air.rules import rule_set_for
 from ecocredit.air.tables import import_files, imports, station_days
 from ecocredit.ledger import events
 from ecocredit.ledger import store as ledger_store
@@ -42,6 +44,7 @@ from ecocredit.ledger.events import AIR_FILE_IMPORTED, AIR_IMPORTED, format_time
 
 Days = dict[dt.date, npt.NDArray[np.int32]]
 FUTURE_SLACK = np.timedelta64(24, "h")
+MAX_DIFFERENCES_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class ImportReport:
     values_written: int = 0
     first_hour: np.datetime64 | None = None
     last_hour: np.datetime64 | None = None
+    published_compared: int = 0  # station-hours whose source published an AQI beside them
+    published_matched: int = 0  # … and ours is the same
+    published_differences: list[str] = field(default_factory=list)  # the first few
 
     @property
     def clean(self) -> bool:
@@ -109,8 +115,37 @@ def run(
             progress(1)
     fresh = [f for f in report.files if f.imported_before is None]
     if fresh:
+        _compare_published(codes, days, report)
         _write(session, codes, days, report, fresh, actor)
     return report
+
+
+def _compare_published(codes: Sequence[str], days: Days, report: ImportReport) -> None:
+    """Score every station-hour that came with a published AQI and count the agreements.
+
+    A monitoring centre sees at once whether its files and this platform give the same AQI.
+    Each day is scored alone, so an hour whose HJ 633-2012 SO2 rule needs the day before is
+    counted as a difference rather than guessed.
+    """
+    for day, block in sorted(days.items()):
+        published = block[:, blocks.PUBLISHED_AQI, :]
+        given = published != blocks.ABSENT
+        if not given.any():
+            continue
+        values = blocks.decode(block[:, : blocks.PUBLISHED_AQI, :]).transpose(1, 0, 2)
+        ours = hourly_aqi(values, rule_set_for(day)).aqi
+        theirs = np.rint(published / blocks.SCALE).astype(np.int64)
+        same = given & (ours == theirs)
+        report.published_compared += int(given.sum())
+        report.published_matched += int(same.sum())
+        for s, h in zip(*np.nonzero(given & ~same), strict=True):
+            if len(report.published_differences) >= MAX_DIFFERENCES_SHOWN:
+                return
+            label = local_label(day_start_utc(day) + int(h) * HOUR).strftime("%Y-%m-%d %H:%M")
+            report.published_differences.append(
+                f"{codes[int(s)]} {label}: published {theirs[s, h]}, HJ 633 gives "
+                f"{'none' if ours[s, h] < 0 else int(ours[s, h])}"
+            )
 
 
 def _imported_before(session: Session, files: Sequence[SourceFile]) -> dict[str, int]:
