@@ -102,3 +102,13 @@ def moving_mean(series: FloatArray, window: int, min_count: int) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.round(window_sum / window_count, MEAN_DECIMALS)
     return np.where(window_count >= min_count, mean, np.nan)
+
+
+def city_mean(values: FloatArray) -> FloatArray:
+    """Mean over stations (axis 1) of ``values[pollutant, station, …]``, ignoring gaps."""
+    present = ~np.isnan(values)
+    count = present.sum(axis=1)
+    total = np.where(present, values, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.round(total / count, MEAN_DECIMALS)
+    return np.where(count > 0, mean, np.nan)[:, None]

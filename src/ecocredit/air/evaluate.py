@@ -92,6 +92,22 @@ class Evaluation:
         raise KeyError((pollutant, statistic))
 
 
+def item_json(item: Item) -> dict[str, object]:
+    """One statistic as the API and the CSV of ``air evaluate`` show it."""
+    return {
+        "pollutant": item.pollutant.value,
+        "statistic": item.statistic,
+        "value": item.value,
+        "unit": item.pollutant.unit,
+        "limit": item.limit,
+        "meets": item.meets,
+        "exceedance_multiple": item.exceedance,
+        "valid_days": item.days,
+        "valid": item.valid,
+        "note": item.note,
+    }
+
+
 def validity(days: list[dt.date], values: FloatArray) -> tuple[bool, str]:
     """Whether daily values cover a year: 324 valid days, 27 a month (25 in February)."""
     valid_days = [d for d, v in zip(days, values, strict=True) if not np.isnan(v)]

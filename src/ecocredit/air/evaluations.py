@@ -14,9 +14,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecocredit.air import queries, store
+from ecocredit.air import averages, store
 from ecocredit.air.daily import daily_values
-from ecocredit.air.evaluate import Evaluation, Target, evaluate, progress
+from ecocredit.air.evaluate import Evaluation, Target, evaluate, item_json, progress
 from ecocredit.air.model import Pollutant, StandardVersion, StationKind
 from ecocredit.air.rules import limits, parse_standard, standard_for
 from ecocredit.air.tables import annual_means, station_days, stations, targets
@@ -64,7 +64,7 @@ def evaluate_year(
         index = {c: i for i, c in enumerate(codes)}
         columns = [[index[c] for c in members.get(n, [])] for n in names]
         values = (
-            np.concatenate([queries.city_mean(values[:, cols, :]) for cols in columns], axis=1)
+            np.concatenate([averages.city_mean(values[:, cols, :]) for cols in columns], axis=1)
             if names
             else values[:, :0]
         )
@@ -101,21 +101,7 @@ def subject_targets(session: Session, subject: str) -> list[Target]:
 
 def evaluation_json(evaluation: Evaluation, goals: list[Target]) -> dict[str, Any]:
     """An evaluation as the API shows it, with progress toward each target."""
-    items = [
-        {
-            "pollutant": it.pollutant.value,
-            "statistic": it.statistic,
-            "value": it.value,
-            "unit": it.pollutant.unit,
-            "limit": it.limit,
-            "meets": it.meets,
-            "exceedance_multiple": it.exceedance,
-            "valid_days": it.days,
-            "valid": it.valid,
-            "note": it.note,
-        }
-        for it in evaluation.items
-    ]
+    items = [item_json(it) for it in evaluation.items]
     return {
         "subject": evaluation.subject,
         "start": evaluation.start.isoformat(),

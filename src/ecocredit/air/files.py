@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ecocredit.air import averages
 from ecocredit.air.aqi import AqiArrays
 from ecocredit.air.averages import day_start_utc
 from ecocredit.air.daily import daily_values
-from ecocredit.air.evaluate import Evaluation, evaluate
+from ecocredit.air.evaluate import Evaluation, evaluate, item_json
 from ecocredit.air.hourly import grid_aqi
 from ecocredit.air.merge import merge
 from ecocredit.air.model import (
@@ -29,7 +30,6 @@ from ecocredit.air.model import (
     Station,
     StationKind,
 )
-from ecocredit.air.queries import city_mean
 from ecocredit.air.rules import RuleSet, categories
 
 AQI_COLUMNS = ["station", "time", "aqi", "primary_pollutants", "category"] + [
@@ -109,7 +109,9 @@ def evaluate_files(
     names = sorted(members)
     if not names:
         return []
-    values = np.concatenate([city_mean(grid.values[:, members[n], :]) for n in names], axis=1)
+    values = np.concatenate(
+        [averages.city_mean(grid.values[:, members[n], :]) for n in names], axis=1
+    )
     return evaluate(names, daily_values(values, grid.start), version)
 
 
@@ -123,18 +125,9 @@ def evaluation_frame(found: Sequence[Evaluation]) -> pl.DataFrame:
                     "subject": ev.subject,
                     "year": ev.start.year,
                     "standard": ev.standard.value,
-                    "pollutant": it.pollutant.value,
-                    "statistic": it.statistic,
-                    "value": it.value,
-                    "unit": it.pollutant.unit,
-                    "limit": it.limit,
-                    "meets": it.meets,
-                    "exceedance_multiple": it.exceedance,
-                    "valid_days": it.days,
-                    "valid": it.valid,
+                    **item_json(it),
                     "compliant": ev.compliant,
                     "good_day_share_percent": ev.good_day_share,
-                    "note": it.note,
                 }
             )
     return pl.DataFrame(rows, infer_schema_length=None)

@@ -95,16 +95,6 @@ def check_span(start: dt.date, end: dt.date) -> None:
         raise InvalidParameter(f"at most {MAX_DAYS} days at a time", field="end")
 
 
-def city_mean(values: FloatArray) -> FloatArray:
-    """Mean over stations (axis 1) of ``values[pollutant, station, …]``, ignoring gaps."""
-    present = ~np.isnan(values)
-    count = present.sum(axis=1)
-    total = np.where(present, values, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.round(total / count, averages.MEAN_DECIMALS)
-    return np.where(count > 0, mean, np.nan)[:, None]
-
-
 def describe(aqi: AqiArrays, index: tuple[int, ...]) -> dict[str, Any]:
     """The AQI, level, category and primary pollutants at one position, as JSON."""
     value = int(aqi.aqi[index])
@@ -148,7 +138,7 @@ def hourly(
     loaded = store.load(session, before, end, codes, sources=True)
     values, first = loaded.hourly()
     if city:
-        values = city_mean(values)
+        values = averages.city_mean(values)
     chosen = rule_set(rules) if rules else None
     aqi = grid_aqi(values, first, chosen)
     keep = slice(24, None)
@@ -278,7 +268,7 @@ def daily_report(
     loaded = store.load(session, start, end, codes, sources=True)
     values, first = loaded.hourly()
     if city:
-        values = city_mean(values)
+        values = averages.city_mean(values)
     daily = daily_values(values, first)
     chosen = {d: (rule_set(rules) if rules else rule_set_for(d)) for d in daily.days}
     aqi = daily_aqi_by_date(daily, chosen)
