@@ -3,58 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from ecocredit.air.model import HourlyGrid, Layout, Pollutant, StationKind
+from ecocredit.air.model import Layout
 from ecocredit.air.readers import (
     detect_layout,
     detect_layout_bytes,
     read_grid,
     read_grid_bytes,
     read_grid_text,
-    read_stations,
-    read_stations_bytes,
 )
 from ecocredit.air.readers import grid as grid_module
 from ecocredit.errors import InvalidInput
-
-PM25, PM10, SO2, NO2, CO, O3 = Pollutant
-
-BAD_CODE = "station code must be 1–16 ASCII letters, digits or '-' (not first): "
-
-
-def read(
-    tmp_path: Path,
-    text: str,
-    name: str = "in.csv",
-    *,
-    layout: Layout | None = None,
-    stations: Collection[str] | None = None,
-) -> HourlyGrid:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return read_grid(path, layout=layout, stations=stations)
-
-
-def at(grid: HourlyGrid, pollutant: Pollutant | None, station: str, utc_hour: str) -> float:
-    """The value at a UTC hour; pollutant None means the published AQI."""
-    h = int((np.datetime64(utc_hour, "h") - grid.start) // np.timedelta64(1, "h"))
-    s = grid.stations.index(station)
-    if pollutant is None:
-        assert grid.published_aqi is not None
-        return float(grid.published_aqi[s, h])
-    return float(grid.values[pollutant.index, s, h])
-
-
-def rejects(grid: HourlyGrid) -> list[tuple[int, str, str]]:
-    return [(r.line, r.field, r.reason) for r in grid.rejects]
-
+from tests.air.reader_helpers import BAD_CODE, CO, NO2, O3, PM10, PM25, SO2, at, read, rejects
 
 # --- national daily site file -------------------------------------------------------------
 
@@ -404,125 +368,6 @@ def test_nothing_readable_gives_an_empty_grid_with_its_rejects() -> None:
     grid = read_grid_text("station,time,PM10\nA1,bad,1\n", "w.csv")
     assert grid.values.shape == (6, 0, 0) and grid.rows == 1
     assert rejects(grid) == [(2, "time", "not an ISO 8601 time such as 2026-03-01T13:00: 'bad'")]
-
-
-# --- station lists ------------------------------------------------------------------------
-
-
-def test_cnemc_station_list_with_bom(tmp_path: Path) -> None:
-    path = tmp_path / "stations.csv"
-    text = "监测点编码,监测点名称,城市,经度,纬度,对照点\n1001A,万寿西宫,北京,116.366,39.8673,N\n"
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    stations, refused = read_stations(path)
-    assert refused == []
-    (s,) = stations
-    assert (s.code, s.name, s.city, s.province) == ("1001A", "万寿西宫", "北京", "")
-    assert (s.longitude, s.latitude, s.kind) == (116.366, 39.8673, StationKind.NATIONAL)
-
-
-def test_english_station_list_and_its_rejects() -> None:
-    text = (
-        "code,name,city,province,longitude,latitude,kind\n"
-        "1001A,Wanshou,Beijing,Beijing,116.37,39.87,\n"
-        "M001,Sensor,Beijing,Beijing,116.4,39.9,Micro\n"
-        "١٠٠١,Arabic digits,Beijing,Beijing,116.4,39.9,\n"
-        "ABCDEFGHIJKLMNOPQ,Too long,Beijing,Beijing,116.4,39.9,\n"
-        "1002A,East,Beijing,Beijing,181,39.9,\n"
-        "1003A,North,Beijing,Beijing,116.4,north,\n"
-        "1001A,Again,Beijing,Beijing,116.4,39.9,\n"
-        "1004A,Kind,Beijing,Beijing,116.4,39.9,county\n"
-        "1005A,Short,Beijing\n"
-        "1006A,,Beijing,Beijing,116.4,-91,\n"
-    )
-    stations, refused = read_stations_bytes(text.encode(), "list.csv")
-    assert [(s.code, s.kind, s.province) for s in stations] == [
-        ("1001A", StationKind.NATIONAL, "Beijing"),
-        ("M001", StationKind.MICRO, "Beijing"),
-    ]
-    assert [(r.line, r.field, r.reason) for r in refused] == [
-        (4, "code", f"{BAD_CODE}'١٠٠١'"),
-        (5, "code", f"{BAD_CODE}'ABCDEFGHIJKLMNOPQ'"),
-        (6, "longitude", "longitude must be within ±180: '181'"),
-        (7, "latitude", "latitude is not a number: 'north'"),
-        (8, "code", "duplicate of line 2 (same station code)"),
-        (9, "kind", "kind must be one of national, provincial, micro: 'county'"),
-        (10, "", "expected 7 fields, found 3"),
-        (11, "name", "missing station name"),
-    ]
-    assert {r.file for r in refused} == {"list.csv"}
-
-
-def test_station_list_without_known_header_raises() -> None:
-    with pytest.raises(InvalidInput, match=r"list\.csv: unknown station list header"):
-        read_stations_bytes(b"id,label\n1,x\n", "list.csv")
-    with pytest.raises(InvalidInput, match="missing required column 'latitude'"):
-        read_stations_bytes(b"code,name,city,longitude\n", "list.csv")
-
-
-# --- properties ---------------------------------------------------------------------------
-
-CODES = ["1001A", "1002A", "1003A", "A1", "B22", "x9"]
-CONCENTRATION = st.one_of(
-    st.just(float("nan")),
-    st.floats(min_value=0, max_value=2e6, allow_nan=False, allow_infinity=False),
-)
-
-
-def _label(utc_hour: np.datetime64, style: int) -> str:
-    """An hour label in one of the ISO spellings the reader takes."""
-    local = utc_hour + np.timedelta64(8, "h")
-    if style == 0:
-        return f"{local}:00"  # naive: China local
-    if style == 1:
-        return f"{utc_hour}:00Z"
-    return str(local.astype("datetime64[s]")).replace("T", " ") + "+08:00"
-
-
-@settings(max_examples=60)
-@given(
-    codes=st.lists(st.sampled_from(CODES), min_size=1, max_size=4, unique=True),
-    n_hours=st.integers(1, 30),
-    start=st.integers(490_000, 500_000),
-    data=st.data(),
-)
-def test_wide_round_trip(codes: list[str], n_hours: int, start: int, data: st.DataObject) -> None:
-    size = 6 * len(codes) * n_hours
-    values = np.array(
-        data.draw(st.lists(CONCENTRATION, min_size=size, max_size=size)), np.float64
-    ).reshape(6, len(codes), n_hours)
-    rows = data.draw(st.permutations([(s, h) for s in range(len(codes)) for h in range(n_hours)]))
-    first = np.datetime64(start, "h")
-    lines = ["station,time," + ",".join(p.value for p in Pollutant)]
-    for s, h in rows:
-        cells = ["" if np.isnan(v) else repr(float(v)) for v in values[:, s, h]]
-        label = _label(first + h, data.draw(st.integers(0, 2)))
-        lines.append(f"{codes[s]},{label}," + ",".join(cells))
-    grid = read_grid_text("\n".join(lines) + "\n", "round.csv")
-    assert grid.rejects == []
-    assert grid.stations == tuple(sorted(codes))
-    assert grid.start == first and grid.rows == len(rows)
-    order = sorted(range(len(codes)), key=codes.__getitem__)
-    np.testing.assert_array_equal(grid.values, values[:, order, :])
-
-
-FUZZ_HEADERS = (
-    "date,hour,type,1001A,A2\n",
-    "station,time,PM2.5,aqi\n",
-    "station,time,pollutant,value\n",
-)
-FUZZ_CELLS = ["20260301", "24", "PM2.5", "AQI", "2026-03-01T08:00", "1001A", "-1", "nan", ""]
-FUZZ_CELLS += ["\n", '"', "{", "\r"]  # line breaks and quotes in odd places
-
-
-@settings(max_examples=200)
-@given(st.sampled_from(FUZZ_HEADERS), st.lists(st.sampled_from(FUZZ_CELLS), max_size=40))
-def test_any_input_gives_a_grid_or_invalid_input(header: str, cells: list[str]) -> None:
-    try:
-        grid = read_grid_text(header + ",".join(cells), "fuzz.csv")
-    except InvalidInput:
-        return
-    assert grid.values.shape[:2] == (6, len(grid.stations))
-    assert all(r.line >= 1 and r.file == "fuzz.csv" for r in grid.rejects)
 
 
 def test_missing_markers_are_no_value_not_a_reject(tmp_path: Path) -> None:
