@@ -144,3 +144,35 @@ def test_evaluate_a_year_of_site_files_by_city(year_files, tmp_path, monkeypatch
     assert pm["成都"]["standard"] == "GB3095-2012"
     assert pm["成都"]["valid"] == "true" and pm["成都"]["meets"] == "false"
     assert 30 <= float(pm["北京"]["value"]) <= 36
+
+
+def test_a_days_files_are_read_as_one_series(tmp_path, monkeypatch, capsys) -> None:
+    # HJ 633-2012: SO2 1-hour 801 is scored on the trailing 24-hour mean, 129.2 → IAQI 90,
+    # and 23 of those 24 hours are in the previous day's file.
+    first = tmp_path / "china_sites_20250501.csv"
+    first.write_text(
+        "date,hour,type,1001A\n" + "".join(f"20250501,{h},SO2,100\n" for h in range(1, 24)),
+        encoding="utf-8",
+    )
+    second = tmp_path / "china_sites_20250502.csv"
+    second.write_text(
+        "date,hour,type,1001A\n20250502,0,SO2,100\n20250502,1,SO2,801\n", encoding="utf-8"
+    )
+    out = tmp_path / "aqi.csv"
+    result = run_cli(["air", "aqi", str(first), str(second), "-o", str(out)], monkeypatch, capsys)
+    assert result.code == 0, result.err
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert "1001A,2025-05-02T01:00+08:00,90,SO2,良,,,90,,," in rows
+
+
+def test_a_station_hour_in_two_files_is_written_once(tmp_path, monkeypatch, capsys) -> None:
+    one = tmp_path / "one.csv"
+    one.write_text("station,time,PM2.5\nD1,2026-04-01T10:00,40\n", encoding="utf-8")
+    two = tmp_path / "two.csv"
+    two.write_text("station,time,pollutant,value\nD1,2026-04-01T10:00,PM2.5,41\n", encoding="utf-8")
+    out = tmp_path / "aqi.csv"
+    result = run_cli(["air", "aqi", str(one), str(two), "-o", str(out)], monkeypatch, capsys)
+    assert result.code == 1 and f"{two}: 1 values were already given" in result.err
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == [
+        "D1,2026-04-01T10:00+08:00,,,,60,,,,,"  # 2026: with five missing and AQI ≤ 100, none
+    ]

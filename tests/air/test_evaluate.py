@@ -157,3 +157,14 @@ def test_a_mean_ending_in_half_rounds_to_even_under_2026() -> None:
     values = np.array([[61.5], [30.0], [10.0], [20.0], [0.5], [80.0]])
     result = daily_aqi(values, np.array([100.0]), rule_set("HJ633-2026"))
     assert int(result.iaqi[Pollutant.PM25.index, 0]) == 102  # 61.5 → 62 (even) → 101.8 → 102
+
+
+def test_the_exceedance_multiple_is_rounded_per_gbt_8170() -> None:
+    # NO2 annual 43 against 40: (43 - 40) / 40 = 0.075 exactly, reported as 0.08 (half to
+    # even), not the 0.07 a binary float's round() gives.
+    hourly = np.full((N_POLLUTANTS, 1, 8760), 10.0)
+    hourly[Pollutant.NO2.index] = 43.0
+    hourly[Pollutant.CO.index] = 0.5
+    start = to_utc_hour(dt.datetime(2025, 1, 1, 1))
+    ev = evaluate(["x"], daily_values(hourly, start), StandardVersion.GB3095_2012)[0]
+    assert ev.item(Pollutant.NO2, "annual_mean").exceedance == 0.08

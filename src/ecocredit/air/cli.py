@@ -23,6 +23,7 @@ from ecocredit.accounts import service as accounts
 from ecocredit.air import files, readers, service
 from ecocredit.air.api_render import import_json
 from ecocredit.air.evaluate import Evaluation, Target
+from ecocredit.air.merge import merge_all
 from ecocredit.air.model import DataStatus, Layout, Pollutant, Reject, Station
 from ecocredit.air.rules import parse_standard, rule_set, standard_for
 from ecocredit.runtime import open_runtime
@@ -80,8 +81,11 @@ def aqi_command(
         listed, rejects = readers.read_stations(station_list)
         known = {s.code for s in listed}
     grids = _read_all(inputs, layout, known)
-    rows = files.write_aqi(grids, output, chosen)
-    rejects += [r for g in grids for r in g.rejects]
+    # One grid over all the files: a day's files together give the trailing 24 hours that
+    # HJ 633-2012 needs, and a station-hour two files give is reported, not written twice.
+    grid = merge_all(grids, [str(p) for p in inputs])
+    rows = files.write_aqi(grid, output, chosen)
+    rejects += grid.rejects
     _report_rejects(rejects)
     console.show(f"{rows} station-hours written to {output}; {len(rejects)} rejected")
     raise typer.Exit(1 if rejects else 0)
@@ -113,7 +117,7 @@ def evaluate_command(
     if cities and known is None:
         raise typer.BadParameter("--cities needs --stations FILE", param_hint="--stations")
     grids = _read_all(inputs, layout, {s.code for s in known} if known else None)
-    grid = files.year_grid(grids, year)
+    grid = files.year_grid(grids, year, [str(p) for p in inputs])
     rejects += grid.rejects
     found = files.evaluate_files(grid, version, stations=known, cities=cities)
     frame = files.evaluation_frame(found)

@@ -161,7 +161,8 @@ def _item(
     meets = None if value is None or not valid else value <= limit
     exceedance = None
     if value is not None and value > limit:
-        exceedance = round((value - limit) / limit, 2)
+        multiple = round_half_even(np.asarray([(value - limit) / limit]), 2)
+        exceedance = float(multiple[0])
     count = int(np.count_nonzero(~np.isnan(values)))
     return Item(pollutant, name, value, limit, meets, exceedance, count, valid, note)
 

@@ -49,12 +49,12 @@ def _rows(grid: HourlyGrid, result: AqiArrays, s: np.ndarray, h: np.ndarray) -> 
     times = pl.Series(local).dt.strftime("%Y-%m-%dT%H:%M+08:00")
     names = [categories()[i].name_zh for i in range(6)]
     level = result.level[s, h]
-    category = pl.Series(["", *names])[pl.Series(level.astype(np.int64))]
+    category = pl.Series([None, *names], dtype=pl.String)[pl.Series(level.astype(np.int64))]
     masks = result.primary[s, h]
     table = {
         m: ";".join(p.value for i, p in enumerate(POLLUTANTS) if m >> i & 1) for m in range(64)
     }
-    primary = pl.Series([table[m] for m in range(64)])[pl.Series(masks.astype(np.int64))]
+    primary = pl.Series([table[m] or None for m in range(64)], dtype=pl.String)[pl.Series(masks.astype(np.int64))]
     aqi = result.aqi[s, h]
     columns: dict[str, pl.Series] = {
         "station": pl.Series(grid.stations)[pl.Series(s.astype(np.int64))],
@@ -73,22 +73,22 @@ def _rows(grid: HourlyGrid, result: AqiArrays, s: np.ndarray, h: np.ndarray) -> 
     return pl.DataFrame(columns).sort(["station", "time"])
 
 
-def write_aqi(grids: Sequence[HourlyGrid], output: Path, rules: RuleSet | None = None) -> int:
-    """Write the hourly AQI of every station-hour of ``grids`` to ``output``; return rows."""
-    frames = [aqi_frame(g, rules) for g in grids]
-    frame = (
-        pl.concat(frames) if frames else pl.DataFrame(schema=dict.fromkeys(AQI_COLUMNS, pl.String))
-    )
+def write_aqi(grid: HourlyGrid, output: Path, rules: RuleSet | None = None) -> int:
+    """Write the hourly AQI of every station-hour of ``grid`` to ``output``; return rows."""
+    if grid.n_hours == 0 or not grid.stations:
+        frame = pl.DataFrame(schema=dict.fromkeys(AQI_COLUMNS, pl.String))
+    else:
+        frame = aqi_frame(grid, rules)
     frame.write_csv(output, null_value="")
     return frame.height
 
 
-def year_grid(grids: Sequence[HourlyGrid], year: int) -> HourlyGrid:
+def year_grid(grids: Sequence[HourlyGrid], year: int, names: Sequence[str]) -> HourlyGrid:
     """The natural days of ``year`` of every station in ``grids``, as one grid."""
     codes = sorted({c for g in grids for c in g.stations})
     start = day_start_utc(dt.date(year, 1, 1))
     hours = int((day_start_utc(dt.date(year + 1, 1, 1)) - start) / HOUR)
-    return merge(grids, codes, start, hours)
+    return merge(grids, codes, start, hours, names)
 
 
 def evaluate_files(
