@@ -54,7 +54,8 @@ def _rows(grid: HourlyGrid, result: AqiArrays, s: np.ndarray, h: np.ndarray) -> 
     table = {
         m: ";".join(p.value for i, p in enumerate(POLLUTANTS) if m >> i & 1) for m in range(64)
     }
-    primary = pl.Series([table[m] or None for m in range(64)], dtype=pl.String)[pl.Series(masks.astype(np.int64))]
+    names_of = pl.Series([table[m] or None for m in range(64)], dtype=pl.String)
+    primary = names_of[pl.Series(masks.astype(np.int64))]
     aqi = result.aqi[s, h]
     columns: dict[str, pl.Series] = {
         "station": pl.Series(grid.stations)[pl.Series(s.astype(np.int64))],
