@@ -184,7 +184,7 @@ def test_a_station_page_has_its_facts_hours_calendar_and_daily_report(air: Air) 
         assert f"<td>{day}</td>" in days
     assert days.index("2026-11-20") < days.index("2026-11-18")  # newest first
     assert "<td>150</td>" in days  # the PM2.5 daily mean, as published: an integer
-    assert '<script src="/static/vendor/echarts/echarts.common.min.js">' in html
+    assert '<script src="/static/vendor/echarts/echarts.min.js">' in html
 
 
 def test_a_station_with_a_dangerous_name_is_shown_as_text(air: Air) -> None:

@@ -1,7 +1,6 @@
-// Air-quality charts, drawn with the vendored ECharts (common build): a station's hourly AQI
-// over the AQI category bands, its daily AQI as a calendar, and a city's annual PM2.5 trend.
-// The calendar is a grid of squares (scatter on week × weekday axes) coloured by category,
-// because the common build has neither the calendar nor the heatmap component.
+// Air-quality charts, drawn with the vendored ECharts: a station's hourly AQI over the AQI
+// category bands, its daily AQI as a calendar heat map coloured by category, and a city's
+// annual PM2.5 trend.
 (function () {
   "use strict";
   var source = document.getElementById("air-chart-data");
@@ -73,42 +72,44 @@
     });
   }
 
-  function calendar(cal) {
+  // One colour per AQI level, as HJ 633 Annex A gives them.
+  function pieces(legend) {
+    return legend.map(function (c) { return { min: c.lower, max: c.upper, color: c.colour }; });
+  }
+
+  function calendar(cal, legend) {
     var element = document.getElementById("air-calendar");
     if (!element || !cal || !cal.cells.length) {
       if (element) { element.classList.add("empty"); element.textContent = "No day with a daily AQI yet."; }
       return;
     }
     var cell = Math.max(8, Math.min(22, Math.floor((element.clientWidth - 70) / cal.weeks)));
-    element.style.height = (cell * 7 + 44) + "px";
-    var months = {};
-    cal.months.forEach(function (m) { months[m.week] = m.label; });
+    element.style.height = (cell * 7 + 48) + "px";
+    var byDay = {};
+    cal.cells.forEach(function (c) { byDay[c.day] = c; });
     var chart = start("air-calendar");
-    var weeks = [];
-    for (var w = 0; w < cal.weeks; w++) { weeks.push(String(w)); }
     chart.setOption({
       animation: false,
-      grid: { left: 44, top: 24, width: cell * cal.weeks, height: cell * 7 },
       tooltip: {
         formatter: function (item) {
-          var c = cal.cells[item.dataIndex];
+          var c = byDay[item.value[0]];
           return esc(c.day) + " " + WEEKDAYS[c.weekday] + "<br>" + describe(c);
         }
       },
-      xAxis: {
-        type: "category", data: weeks, position: "top", axisLine: { show: false },
-        axisTick: { show: false }, splitLine: { show: false },
-        axisLabel: { interval: 0, fontSize: 10, formatter: function (v) { return months[v] || ""; } }
-      },
-      yAxis: {
-        type: "category", data: WEEKDAYS, inverse: true, axisLine: { show: false },
-        axisTick: { show: false }, axisLabel: { fontSize: 10 }
+      visualMap: { type: "piecewise", show: false, dimension: 1, pieces: pieces(legend) },
+      calendar: {
+        range: [cal.cells[0].day, cal.cells[cal.cells.length - 1].day],
+        cellSize: [cell, cell], left: 44, top: 24, orient: "horizontal",
+        // ECharts counts days from Sunday; the rows start on Monday.
+        dayLabel: { firstDay: 1, nameMap: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], fontSize: 10 },
+        monthLabel: { fontSize: 10 }, yearLabel: { show: false },
+        splitLine: { show: false },
+        itemStyle: { color: "#d9dee0", borderColor: "#ffffff", borderWidth: 1 }
       },
       series: [{
-        type: "scatter", symbol: "rect", symbolSize: cell - 2,
-        data: cal.cells.map(function (c) {
-          return { value: [c.week, c.weekday], itemStyle: { color: c.colour } };
-        })
+        type: "heatmap", coordinateSystem: "calendar",
+        data: cal.cells.filter(function (c) { return c.aqi !== null; })
+          .map(function (c) { return [c.day, c.aqi]; })
       }]
     });
   }
@@ -173,6 +174,6 @@
   }
 
   if (data.hours) { hourly(data.hours, data.legend); }
-  if (data.calendar !== undefined) { calendar(data.calendar); }
+  if (data.calendar !== undefined) { calendar(data.calendar, data.legend); }
   if (data.years) { trend(data); }
 })();
