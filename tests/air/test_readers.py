@@ -380,3 +380,16 @@ def test_missing_markers_are_no_value_not_a_reject(tmp_path: Path) -> None:
     assert rejects(grid) == []
     assert np.isnan(at(grid, PM25, "1001A", "2026-03-01T00"))
     assert at(grid, SO2, "1001A", "2026-03-01T01") == 5
+
+
+def test_covered_marks_blanks_the_file_spoke_of_but_not_refused_cells(tmp_path: Path) -> None:
+    site = "date,hour,type,1001A,1002A\n20260301,8,PM2.5,,x\n"
+    grid = read(tmp_path, site, "s.csv")
+    assert grid.covered is not None
+    s1, s2 = grid.stations.index("1001A"), grid.stations.index("1002A")
+    assert bool(grid.covered[PM25.index, s1, 0]) is True  # blank: covered
+    assert bool(grid.covered[PM25.index, s2, 0]) is False  # refused 'x': says nothing
+    assert bool(grid.covered[PM10.index, s1, 0]) is False  # no PM10 row at all
+    wide = read(tmp_path, "station,time,PM2.5,PM10\nA1,2026-03-01T08:00,,x\n", "w.csv")
+    assert wide.covered is not None
+    assert wide.covered[:2, 0, 0].tolist() == [True, False]

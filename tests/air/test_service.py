@@ -297,3 +297,25 @@ def test_a_published_aqi_we_do_not_reproduce_is_named(installed) -> None:
     report = runtime.db.write(work)
     assert (report.published_compared, report.published_matched) == (28, 27)
     assert report.published_differences[0].startswith("1001A 2017-01-01 00:00: published ")
+
+
+def test_an_audited_blank_withdraws_a_real_time_value(monitor) -> None:
+    runtime, actor, _ = monitor
+    day = dt.date(2026, 11, 20)
+    _import(runtime, actor, wide(pm25=80))
+    # The review found 1001A's PM2.5 at 10:00 invalid: the audited file leaves it blank.
+    audit = HEADER + "1001A,2026-11-20T10:00,,120,8,40,0.9,60\n"
+    report = _import(runtime, actor, audit.encode(), "audit.csv", DataStatus.AUDITED)
+    assert report.values_withdrawn == 1 and report.clean
+    with runtime.db.read() as s:
+        hours = service.history(s, "1001A", day, day)["hours"]
+        daily = service.daily_report(s, "1001A", day, day)
+    ten = next(h for h in hours if h["time"] == "2026-11-20T10:00:00+08:00")
+    assert ten["concentrations"]["PM2.5"] is None and ten["concentrations"]["PM10"] == 120.0
+    assert daily["values_by_status"] == {"realtime": 138, "audited": 5}
+    # A real-time value fetched again later does not bring it back.
+    again = _import(runtime, actor, wide(pm25=80).replace(b"\n", b"\r\n"), "again.csv")
+    assert again.values_written == 0
+    # Blanks of a real-time file withdraw nothing.
+    blank = HEADER + "1001A,2026-11-20T11:00,,,,,,\n"
+    assert _import(runtime, actor, blank.encode(), "blank.csv").values_written == 0

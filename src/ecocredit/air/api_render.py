@@ -35,6 +35,7 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "import_id": report.import_id,
         "status": report.status.value,
         "values_written": report.values_written,
+        "values_withdrawn": report.values_withdrawn,
         "rejected": len(report.rejects),
         "first_hour": None if report.first_hour is None else f"{report.first_hour}:00Z",
         "last_hour": None if report.last_hour is None else f"{report.last_hour}:00Z",

@@ -16,7 +16,8 @@ from ecocredit.air.model import MAX_CONCENTRATION, N_POLLUTANTS, FloatArray
 
 SERIES = N_POLLUTANTS + 1
 PUBLISHED_AQI = N_POLLUTANTS
-ABSENT = np.iinfo(np.int32).min
+ABSENT = np.iinfo(np.int32).min  # this import says nothing of the value
+INVALID = ABSENT + 1  # an audit withdrew the value: there is none, whatever came before
 SCALE = 1000.0
 BLOCK_BYTES = SERIES * 24 * 4
 _DTYPE = np.dtype("<i4")
@@ -34,8 +35,13 @@ def encode(values: FloatArray) -> npt.NDArray[np.int32]:
 
 
 def decode(codes: npt.NDArray[np.int32]) -> FloatArray:
-    """Thousandths back to values, NaN where absent."""
-    return np.where(codes == ABSENT, np.nan, codes / SCALE)
+    """Thousandths back to values, NaN where absent or withdrawn."""
+    return np.where(codes <= INVALID, np.nan, codes / SCALE)
+
+
+def withdraw(codes: npt.NDArray[np.int32], blanks: npt.NDArray[np.bool_]) -> None:
+    """Mark ``blanks`` (cells an audited file left empty) as withdrawn values, in place."""
+    codes[blanks & (codes == ABSENT)] = INVALID
 
 
 def to_bytes(codes: npt.NDArray[np.int32]) -> bytes:
@@ -61,4 +67,6 @@ def changes(
     if confirm is not None:
         differs |= confirm
     changed = (incoming != ABSENT) & differs
+    # Withdrawing a value nobody gave changes nothing.
+    changed &= ~((incoming == INVALID) & (current <= INVALID))
     return np.where(changed, incoming, ABSENT).astype(_DTYPE)

@@ -179,8 +179,8 @@ def import_command(
             seen = f" (already imported in import {f.imported_before})" if f.imported_before else ""
             console.show(f"{f.name}: sha256 {f.sha256}, {f.rows} rows, {f.rejected} rejected{seen}")
         console.show(
-            f"import {report.import_id}: {report.values_written} values written, "
-            f"{len(report.rejects)} rejected"
+            f"import {report.import_id}: {report.values_written} values written "
+            f"({report.values_withdrawn} withdrawn by the audit), {len(report.rejects)} rejected"
         )
         if report.published_compared:
             console.show(

@@ -156,12 +156,15 @@ class HourlyGrid:
 
     ``hours`` are consecutive UTC hours starting at ``start``. ``published_aqi`` holds the
     AQI a source published beside the concentrations (the site files do), for comparison.
+    ``covered`` marks the cells the file spoke of — a value, or a blank where one could have
+    been — so that an audited file's blank can withdraw a real-time value; None when unknown.
     """
 
     stations: tuple[str, ...]
     start: np.datetime64
     values: FloatArray
     published_aqi: FloatArray | None = None
+    covered: npt.NDArray[np.bool_] | None = None
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
 

@@ -98,7 +98,7 @@ def load(
 def statuses(loaded: Loaded) -> dict[str, int]:
     """How many of the loaded values are real-time and how many audited."""
     pollutants = slice(0, blocks.PUBLISHED_AQI)  # the published AQI is no measurement
-    present = loaded.codes[:, :, pollutants] != blocks.ABSENT
+    present = loaded.codes[:, :, pollutants] > blocks.INVALID
     audited = 0
     if loaded.audited is not None:
         audited = int(np.count_nonzero(present & loaded.audited[:, :, pollutants]))

@@ -77,6 +77,7 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     values_written: int = 0
+    values_withdrawn: int = 0  # of those, blanks of an audited file that withdraw a value
     first_hour: np.datetime64 | None = None
     last_hour: np.datetime64 | None = None
     published_compared: int = 0  # station-hours whose source published an AQI beside them
@@ -161,14 +162,22 @@ def _take(
 ) -> None:
     grid = readers.read_grid_bytes(source.data, source.name, layout=source.layout, stations=codes)
     rejects = list(grid.rejects)
-    rejects += _place(grid, source.name, {c: i for i, c in enumerate(codes)}, len(codes), days)
+    index = {c: i for i, c in enumerate(codes)}
+    audit = report.status is DataStatus.AUDITED
+    rejects += _place(grid, source.name, index, len(codes), days, audit=audit)
     report.rejects += rejects
     layout = source.layout or readers.detect_layout_bytes(source.data, source.name)
     report.files.append(FileReport(source.name, digest, layout.value, grid.rows, len(rejects)))
 
 
-def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Days) -> list[Reject]:
-    """Put a file's values into the import's station-day arrays; refuse what cannot be kept."""
+def _place(
+    grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Days, *, audit: bool
+) -> list[Reject]:
+    """Put a file's values into the import's station-day arrays; refuse what cannot be kept.
+
+    In an audited file a blank cell the file covers withdraws the value (the monthly review
+    invalidated it); in a real-time file a blank is only a value not yet there.
+    """
     rejects: list[Reject] = []
     published = grid.published_aqi
     if published is None:
@@ -183,7 +192,12 @@ def _place(grid: HourlyGrid, name: str, index: dict[str, int], n: int, days: Day
         cols = np.nonzero(day_of == day64)[0]
         pos = ((hours[cols] - day_start_utc(day)) / HOUR).astype(np.intp)
         target = days.setdefault(day, np.full((n, blocks.SERIES, 24), blocks.ABSENT, np.int32))
-        incoming = blocks.encode(values[:, :, cols]).transpose(1, 0, 2)  # [s, series, hours]
+        incoming = blocks.encode(values[:, :, cols])
+        if audit and grid.covered is not None:
+            blanks = np.zeros(incoming.shape, np.bool_)
+            blanks[: blocks.PUBLISHED_AQI] = grid.covered[:, :, cols]
+            blocks.withdraw(incoming, blanks)
+        incoming = incoming.transpose(1, 0, 2)  # [station, series, hours]
         region = np.ix_(rows, np.arange(blocks.SERIES), pos)
         held = target[region]
         clash = (held != blocks.ABSENT) & (incoming != blocks.ABSENT)
@@ -322,6 +336,7 @@ def _changed_rows(
                 delta[audited] = blocks.ABSENT
             present = delta != blocks.ABSENT
             report.values_written += int(present.sum())
+            report.values_withdrawn += int(np.count_nonzero(delta == blocks.INVALID))
             for s in np.nonzero(present.any(axis=(1, 2)))[0]:
                 rows.append((codes[int(s)], day, blocks.to_bytes(delta[s])))
     _span(days, report)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ecocredit.air.model import N_POLLUTANTS, FloatArray, HourlyGrid, IntArray, Reject
 from ecocredit.air.readers.cells import AQI_SLOT
@@ -60,7 +61,10 @@ def allocate(file: str, codes: Sequence[str], hours: IntArray, *, with_aqi: bool
     start = np.datetime64(int(hours.min()), "h") if hours.size else NO_HOUR
     values = np.full((N_POLLUTANTS, len(codes), n_hours), np.nan)
     aqi = np.full((len(codes), n_hours), np.nan) if with_aqi else None
-    return HourlyGrid(stations=tuple(codes), start=start, values=values, published_aqi=aqi)
+    covered = np.zeros(values.shape, np.bool_)
+    return HourlyGrid(
+        stations=tuple(codes), start=start, values=values, published_aqi=aqi, covered=covered
+    )
 
 
 def hour_index(grid: HourlyGrid, hours: IntArray) -> IntArray:
@@ -68,13 +72,25 @@ def hour_index(grid: HourlyGrid, hours: IntArray) -> IntArray:
     return np.asarray(hours - int(grid.start.astype(np.int64)), np.int64)
 
 
-def put(grid: HourlyGrid, slot: int, station: IntArray, hour: IntArray, values: FloatArray) -> None:
-    """Write values of one pollutant (or of the published AQI) at station and hour positions."""
+def put(
+    grid: HourlyGrid,
+    slot: int,
+    station: IntArray,
+    hour: IntArray,
+    values: FloatArray,
+    refused: npt.NDArray[np.bool_] | None = None,
+) -> None:
+    """Write values of one pollutant (or of the published AQI) at station and hour positions.
+
+    Every position not ``refused`` counts as covered by the file, blanks included.
+    """
     if slot == AQI_SLOT:
         assert grid.published_aqi is not None, "allocate the grid with_aqi"
         grid.published_aqi[station, hour] = values
-    else:
-        grid.values[slot, station, hour] = values
+        return
+    grid.values[slot, station, hour] = values
+    assert grid.covered is not None
+    grid.covered[slot, station, hour] = True if refused is None else ~refused
 
 
 def finish(grid: HourlyGrid, rows: int, rejects: list[Reject]) -> HourlyGrid:

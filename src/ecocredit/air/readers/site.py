@@ -228,14 +228,26 @@ def read_site(file: str, table: Table, known: Collection[str] | None) -> HourlyG
     codes = [table.header[len(KEYS) + c] for c in columns]
     rejects += row_rejects + duplicates + table.rejects
     rejects += _cell_rejects(file, numbers.bad, numbers.reasons, table.lines[records], codes)
+    refused = np.zeros(records.size * width, np.bool_)
+    refused[numbers.bad] = True
     grid = _fill(
-        file, codes, slots[records], hours[records], numbers.values.reshape(records.size, width)
+        file,
+        codes,
+        slots[records],
+        hours[records],
+        numbers.values.reshape(records.size, width),
+        refused.reshape(records.size, width),
     )
     return finish(grid, table.rows, rejects)
 
 
 def _fill(
-    file: str, codes: list[str], slots: IntArray, hours: IntArray, values: FloatArray
+    file: str,
+    codes: list[str],
+    slots: IntArray,
+    hours: IntArray,
+    values: FloatArray,
+    refused: BoolArray,
 ) -> HourlyGrid:
     """A grid over the sorted codes holding ``values[record, column]`` of each record."""
     order = sorted(range(len(codes)), key=codes.__getitem__)
@@ -243,10 +255,13 @@ def _fill(
         file, [codes[i] for i in order], hours, with_aqi=bool(np.any(slots == AQI_SLOT))
     )
     at = hour_index(grid, hours)
-    values = values[:, order]
+    values, refused = values[:, order], refused[:, order]
     for slot in np.unique(slots):
         mine = slots == slot
         target = grid.published_aqi if slot == AQI_SLOT else grid.values[slot]
         assert target is not None, "allocated with_aqi"
         target[:, at[mine]] = values[mine].T
+        if slot != AQI_SLOT:
+            assert grid.covered is not None
+            grid.covered[slot][:, at[mine]] = ~refused[mine].T
     return grid

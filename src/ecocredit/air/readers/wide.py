@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from ecocredit.air.model import POLLUTANTS, HourlyGrid, Reject
@@ -94,6 +95,8 @@ def read_wide(file: str, table: Table, known: Collection[str] | None) -> HourlyG
         numbers = float_numbers(values.gather(rows)) if values.dtype == pl.Float64 else None
         if numbers is None:  # a refused cell: read the column's text to quote it
             numbers = parse_numbers(table.texts(column).gather(rows))
-        put(grid, slot, station, at, numbers.values)
+        refused = np.zeros(station.size, np.bool_)
+        refused[numbers.bad] = True
+        put(grid, slot, station, at, numbers.values, refused)
         rejects += rejects_at(file, lines[kept], numbers.bad, numbers.reasons, label)
     return finish(grid, table.rows, rejects)
