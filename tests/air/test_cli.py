@@ -176,3 +176,15 @@ def test_a_station_hour_in_two_files_is_written_once(tmp_path, monkeypatch, caps
     assert out.read_text(encoding="utf-8").splitlines()[1:] == [
         "D1,2026-04-01T10:00+08:00,,,,60,,,,,"  # 2026: with five missing and AQI ≤ 100, none
     ]
+
+
+def test_files_years_apart_are_scored_apart(tmp_path, monkeypatch, capsys) -> None:
+    early = tmp_path / "early.csv"
+    early.write_text("station,time,PM2.5\nA1,2000-01-01T01:00,40\n", encoding="utf-8")
+    late = tmp_path / "late.csv"
+    late.write_text("station,time,PM2.5\nA1,2099-12-31T01:00,40\n", encoding="utf-8")
+    out = tmp_path / "aqi.csv"
+    result = run_cli(["air", "aqi", str(early), str(late), "-o", str(out)], monkeypatch, capsys)
+    assert result.code == 0, result.err  # two small runs, not one grid of a century
+    rows = out.read_text(encoding="utf-8").splitlines()[1:]
+    assert [r.split(",")[1] for r in rows] == ["2000-01-01T01:00+08:00", "2099-12-31T01:00+08:00"]

@@ -72,6 +72,15 @@ def test_import_with_its_station_list_then_read_the_day(cli: Cli, tmp_path: Path
     assert "北京: 2026-11-20T23:00:00+08:00 AQI 119 轻度污染 PM2.5" in latest.out
 
 
+def test_a_bad_row_of_the_station_list_makes_the_import_exit_1(cli: Cli, tmp_path: Path) -> None:
+    listing = STATIONS + "2001A,Far,Nowhere,,999,10,national\n"
+    (tmp_path / "stations.csv").write_text(listing, encoding="utf-8")
+    site = _site_file(tmp_path / "china_sites_20261120.csv", 80)
+    result = cli(f"air import {site} --stations stations.csv --as centre")
+    assert result.code == 1 and "stations.csv:4: longitude" in result.err
+    assert "1 rejected" not in result.out  # the site file itself was clean
+
+
 def test_an_import_with_bad_rows_exits_1_and_keeps_the_good_ones(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "stations.csv").write_text(STATIONS, encoding="utf-8")
     assert cli("air stations import stations.csv --as centre").code == 0

@@ -319,3 +319,39 @@ def test_an_audited_blank_withdraws_a_real_time_value(monitor) -> None:
     # Blanks of a real-time file withdraw nothing.
     blank = HEADER + "1001A,2026-11-20T11:00,,,,,,\n"
     assert _import(runtime, actor, blank.encode(), "blank.csv").values_written == 0
+
+
+def test_the_same_bytes_come_back_audited_and_confirm(monitor) -> None:
+    runtime, actor, _ = monitor
+    data = wide(pm25=80)
+    first = _import(runtime, actor, data)
+    audited = _import(runtime, actor, data, "same.csv", DataStatus.AUDITED)
+    assert audited.files[0].imported_before is None and audited.values_written == 2 * 24 * 6
+    again = _import(runtime, actor, data, "again.csv", DataStatus.AUDITED)
+    assert again.files[0].imported_before == audited.import_id != first.import_id
+
+
+def test_an_audited_import_keeps_what_its_files_say(monitor) -> None:
+    runtime, actor, _ = monitor
+    future = (dt.datetime.now() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:00")
+    one = HEADER + f"1001A,2026-11-20T10:00,,60,8,40,0.9,60\n1001A,{future},,,,,,\n"
+    two = "station,time,PM2.5\n1001A,2026-11-20T10:00,55\n"
+    sources = [
+        service.SourceFile("one.csv", one.encode()),
+        service.SourceFile("two.csv", two.encode()),
+    ]
+    report = runtime.db.write(
+        lambda s: service.import_files(s, sources, status=DataStatus.AUDITED, actor=actor)
+    )
+    assert report.clean, [r.describe() for r in report.rejects]
+    assert str(report.last_hour) == "2026-11-20T02"  # the blank future row spans nothing
+    with runtime.db.read() as s:
+        hours = service.history(s, "1001A", dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+    ten = next(h for h in hours["hours"] if h["time"] == "2026-11-20T10:00:00+08:00")
+    assert ten["concentrations"]["PM2.5"] == 55.0  # a later file's value fills the blank
+
+
+def test_values_written_count_measurements_not_the_published_aqi(monitor) -> None:
+    runtime, actor, _ = monitor
+    data = HEADER.replace("\n", ",aqi\n") + "1001A,2026-11-20T10:00,35,50,5,20,0.5,60,50\n"
+    assert _import(runtime, actor, data.encode()).values_written == 6

@@ -23,7 +23,7 @@ from ecocredit.accounts import service as accounts
 from ecocredit.air import files, readers, service
 from ecocredit.air.api_render import import_json
 from ecocredit.air.evaluate import Evaluation, Target
-from ecocredit.air.merge import merge_all
+from ecocredit.air.merge import merge_runs
 from ecocredit.air.model import DataStatus, Layout, Pollutant, Reject, Station
 from ecocredit.air.rules import parse_standard, rule_set, standard_for
 from ecocredit.runtime import open_runtime
@@ -81,11 +81,11 @@ def aqi_command(
         listed, rejects = readers.read_stations(station_list)
         known = {s.code for s in listed}
     grids = _read_all(inputs, layout, known)
-    # One grid over all the files: a day's files together give the trailing 24 hours that
-    # HJ 633-2012 needs, and a station-hour two files give is reported, not written twice.
-    grid = merge_all(grids, [str(p) for p in inputs])
-    rows = files.write_aqi(grid, output, chosen)
-    rejects += grid.rejects
+    # Files read as runs of touching hours: a day's files give each other the trailing 24
+    # hours HJ 633-2012 needs, and a station-hour two files give is reported, written once.
+    runs = merge_runs(grids, [str(p) for p in inputs])
+    rows = files.write_aqi(runs, output, chosen)
+    rejects += [r for g in grids for r in g.rejects] + [r for g in runs for r in g.rejects]
     _report_rejects(rejects)
     console.show(f"{rows} station-hours written to {output}; {len(rejects)} rejected")
     raise typer.Exit(1 if rejects else 0)
@@ -155,6 +155,7 @@ def import_command(
 ) -> None:
     """Import monitoring files in one transaction; their stations must be registered."""
     listed: list[Station] = []
+    station_rejects: list[Reject] = []
     if station_list is not None:
         listed, station_rejects = readers.read_stations(station_list)
         _report_rejects(station_rejects)
@@ -189,7 +190,7 @@ def import_command(
             )
             for line in report.published_differences:
                 console.show(f"  {line}")
-    raise typer.Exit(0 if report.clean else 1)
+    raise typer.Exit(0 if report.clean and not station_rejects else 1)
 
 
 @stations_app.command("import")

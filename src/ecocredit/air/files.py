@@ -74,12 +74,13 @@ def _rows(grid: HourlyGrid, result: AqiArrays, s: np.ndarray, h: np.ndarray) -> 
     return pl.DataFrame(columns).sort(["station", "time"])
 
 
-def write_aqi(grid: HourlyGrid, output: Path, rules: RuleSet | None = None) -> int:
-    """Write the hourly AQI of every station-hour of ``grid`` to ``output``; return rows."""
-    if grid.n_hours == 0 or not grid.stations:
-        frame = pl.DataFrame(schema=dict.fromkeys(AQI_COLUMNS, pl.String))
+def write_aqi(grids: Sequence[HourlyGrid], output: Path, rules: RuleSet | None = None) -> int:
+    """Write the hourly AQI of every station-hour of ``grids`` to ``output``; return rows."""
+    frames = [aqi_frame(g, rules) for g in grids if g.n_hours and g.stations]
+    if frames:
+        frame = pl.concat(frames).sort(["station", "time"])
     else:
-        frame = aqi_frame(grid, rules)
+        frame = pl.DataFrame(schema=dict.fromkeys(AQI_COLUMNS, pl.String))
     frame.write_csv(output, null_value="")
     return frame.height
 

@@ -56,8 +56,9 @@ imports = Table(
 import_files = Table(
     "air_import_files",
     metadata,
+    # A file may come twice: real-time, then byte for byte as audited.
     Column("sha256", String(64), primary_key=True),
-    Column("import_id", BigInt, ForeignKey("air_imports.id"), nullable=False),
+    Column("import_id", BigInt, ForeignKey("air_imports.id"), primary_key=True),
     Column("name", String(255), nullable=False),
     Column("layout", String(8), nullable=False),
     Column("rows", Integer, nullable=False),

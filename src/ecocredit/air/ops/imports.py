@@ -28,7 +28,6 @@ from ecocredit.air.model import (
     HOUR,
     DataStatus,
     FloatArray,
-    HourArray,
     HourlyGrid,
     Layout,
     Reject,
@@ -104,13 +103,18 @@ def run(
     codes = store.station_codes(session)
     report = ImportReport(None, DataStatus(status))
     days: Days = {}
-    seen = _imported_before(session, files)
+    seen = _imported_before(session, files, report.status)
+    taken: set[str] = set()
     for source in files:
         digest = hashlib.sha256(source.data).hexdigest()
         if digest in seen:
             report.files.append(FileReport(source.name, digest, "", 0, 0, seen[digest]))
+        elif digest in taken:
+            report.rejects.append(
+                Reject(source.name, 0, "the same file (same SHA-256) is given twice; read once")
+            )
         else:
-            seen[digest] = 0
+            taken.add(digest)
             _take(source, digest, codes, days, report)
         if progress is not None:
             progress(1)
@@ -149,10 +153,22 @@ def _compare_published(codes: Sequence[str], days: Days, report: ImportReport) -
             )
 
 
-def _imported_before(session: Session, files: Sequence[SourceFile]) -> dict[str, int]:
+def _imported_before(
+    session: Session, files: Sequence[SourceFile], status: DataStatus
+) -> dict[str, int]:
+    """Files this import need not read again: imported before as audited, or as ``status``.
+
+    A real-time file that an audit finds right may come back byte for byte as audited; it is
+    read again then, to confirm its values.
+    """
     digests = [hashlib.sha256(f.data).hexdigest() for f in files]
-    query = select(import_files.c.sha256, import_files.c.import_id).where(
-        import_files.c.sha256.in_(digests)
+    query = (
+        select(import_files.c.sha256, import_files.c.import_id)
+        .join(imports, imports.c.id == import_files.c.import_id)
+        .where(
+            import_files.c.sha256.in_(digests),
+            imports.c.status.in_({status.value, DataStatus.AUDITED.value}),
+        )
     )
     return {sha: int(i) for sha, i in session.execute(query)}
 
@@ -185,7 +201,7 @@ def _place(
     values = np.concatenate([grid.values, published[None]])
     rows = np.array([index[c] for c in grid.stations], dtype=np.intp)
     hours = grid.hours
-    rejects += _refuse_future(values, hours, name)
+    rejects += _refuse_future(grid, values, name)
     day_of = local_day(hours)
     for day64 in np.unique(day_of):
         day = day64.astype(dt.date)
@@ -200,7 +216,8 @@ def _place(
         incoming = incoming.transpose(1, 0, 2)  # [station, series, hours]
         region = np.ix_(rows, np.arange(blocks.SERIES), pos)
         held = target[region]
-        clash = (held != blocks.ABSENT) & (incoming != blocks.ABSENT)
+        # A value of a later file fills what an earlier one left blank; two values clash.
+        clash = (held > blocks.INVALID) & (incoming > blocks.INVALID)
         if clash.any():
             rejects.append(
                 Reject(
@@ -210,18 +227,27 @@ def _place(
                     "given by an earlier file of this import; the first are kept",
                 )
             )
-        target[region] = np.where(held == blocks.ABSENT, incoming, held)
+        target[region] = np.where(
+            (held == blocks.ABSENT) | ((held == blocks.INVALID) & (incoming > blocks.INVALID)),
+            incoming,
+            held,
+        )
     return rejects
 
 
-def _refuse_future(values: FloatArray, hours: HourArray, name: str) -> list[Reject]:
-    """Blank the values labelled after now (plus a day of clock skew); say how many."""
+def _refuse_future(grid: HourlyGrid, values: FloatArray, name: str) -> list[Reject]:
+    """Blank the values labelled after now (plus a day of clock skew); say how many.
+
+    Blank cells of those hours are dropped too: not even an audit speaks of the future.
+    """
     limit = np.datetime64(dt.datetime.now(dt.UTC).replace(tzinfo=None), "h") + FUTURE_SLACK
-    late = hours > limit
+    late = grid.hours > limit
     count = int(np.count_nonzero(~np.isnan(values[..., late])))
     if not late.any():
         return []
     values[..., late] = np.nan
+    if grid.covered is not None:
+        grid.covered[..., late] = False
     if not count:
         return []
     moment = local_label(limit).strftime("%Y-%m-%d %H:%M")
@@ -335,8 +361,9 @@ def _changed_rows(
             if not audit:
                 delta[audited] = blocks.ABSENT
             present = delta != blocks.ABSENT
-            report.values_written += int(present.sum())
-            report.values_withdrawn += int(np.count_nonzero(delta == blocks.INVALID))
+            measured = delta[:, : blocks.PUBLISHED_AQI]  # the published AQI is no measurement
+            report.values_written += int(np.count_nonzero(measured != blocks.ABSENT))
+            report.values_withdrawn += int(np.count_nonzero(measured == blocks.INVALID))
             for s in np.nonzero(present.any(axis=(1, 2)))[0]:
                 rows.append((codes[int(s)], day, blocks.to_bytes(delta[s])))
     _span(days, report)
@@ -359,7 +386,8 @@ def _span(days: Days, report: ImportReport) -> None:
     """The first and last hour the import holds a value for."""
     seen: list[np.datetime64] = []
     for day, incoming in days.items():
-        hours = np.nonzero((incoming != blocks.ABSENT).any(axis=(0, 1)))[0]
+        measured = incoming[:, : blocks.PUBLISHED_AQI]
+        hours = np.nonzero((measured > blocks.INVALID).any(axis=(0, 1)))[0]
         if hours.size:
             seen += [day_start_utc(day) + int(h) * HOUR for h in (hours[0], hours[-1])]
     if seen:

@@ -56,7 +56,7 @@ def upgrade() -> None:
             ["air_imports.id"],
             name=op.f("fk_air_import_files_import_id_air_imports"),
         ),
-        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_air_import_files")),
+        sa.PrimaryKeyConstraint("sha256", "import_id", name=op.f("pk_air_import_files")),
     )
     op.create_table(
         "air_station_days",
