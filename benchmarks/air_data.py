@@ -175,8 +175,9 @@ class SiteWriter:
     def write(self, folder: Path, day: dt.date, values: FloatArray) -> tuple[int, int]:
         """Write the site file of ``day`` (``values[pollutant, station, 24]``).
 
-        Returns its size and how many hourly values it holds (pollutants and AQI), which is
-        what an import of it must store.
+        Returns its size and how many hourly pollutant values it holds, which is what an import
+        of it must count as written (the AQI rows are stored too, as the source's AQI, but are
+        no measurement).
         """
         window = np.concatenate([self.history, values], axis=2)
         self.history = values
@@ -203,7 +204,7 @@ class SiteWriter:
                 lines.append(f"{stamp},{hour},{name},".encode() + b",".join(cells))
         data = b"\n".join(lines) + b"\n"
         (folder / f"china_sites_{stamp}.csv").write_bytes(data)
-        return len(data), int(np.count_nonzero(~np.isnan(values)) + np.count_nonzero(aqi >= 0))
+        return len(data), int(np.count_nonzero(~np.isnan(values)))
 
 
 def _cells(row: FloatArray, lut: npt.NDArray[np.object_], scale: int) -> list[bytes]:

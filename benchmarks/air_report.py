@@ -129,6 +129,7 @@ def _year_checks(year: YearRun) -> list[tuple[str, bool, str]]:
             f"{written:,} written, {expected:,} in the files",
         ),
         ("import: nothing rejected", rejects == 0, f"{rejects:,} rejects {shown}".strip()),
+        _published_check(imported),
         (
             "parse floor: nothing rejected",
             child.get("parse_rejects") == 0,
@@ -277,3 +278,14 @@ def _postgres_rows(year: YearRun) -> list[list[str]]:
         ["  on PostgreSQL: import + evaluate", f"{total:.1f} s", "", "", "", ""],
         ["    import", f"{year.seconds('postgres: import') or 0:.1f} s", "", "", "", ""],
     ]
+
+
+def _published_check(imported: dict[str, Any]) -> tuple[str, bool, str]:
+    """The files' AQI rows (written by HJ 633-2012 here) are reproduced by the import."""
+    compared = int(imported.get("published_compared", -1))
+    matched = int(imported.get("published_matched", -2))
+    return (
+        "import: the site files' AQI is reproduced",
+        compared > 0 and compared == matched,
+        f"{matched:,} of {compared:,} station-hours",
+    )

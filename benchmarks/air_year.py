@@ -252,6 +252,8 @@ def _import_and_evaluate(db: Database, paths: list[Path], out: dict[str, Any], t
         "rejects": len(report.rejects),
         "first_rejects": [r.describe() for r in report.rejects[:5]],
         "files": len(report.files),
+        "published_compared": report.published_compared,
+        "published_matched": report.published_matched,
     }
     for cities in (False, True):
         name = f"{tag}evaluate_cities" if cities else f"{tag}evaluate_stations"
