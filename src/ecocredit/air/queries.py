@@ -120,6 +120,17 @@ def _number(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 3)
 
 
+def subject_codes(
+    session: Session, subject: str, start: dt.date, end: dt.date, *, city: bool
+) -> list[str]:
+    """The stations a read of ``subject`` covers (a station, or a city's national ones).
+
+    Checks the span first, so a bad request costs no lookup.
+    """
+    check_span(start, end)
+    return city_members(session, subject) if city else [station(session, subject)["code"]]
+
+
 def hourly(
     session: Session,
     codes: list[str],
@@ -162,8 +173,7 @@ def history(
     rules: str | None = None,
 ) -> dict[str, Any]:
     """Every hour of a station (or city) from ``start`` to ``end``, with its AQI."""
-    check_span(start, end)
-    codes = city_members(session, subject) if city else [station(session, subject)["code"]]
+    codes = subject_codes(session, subject, start, end, city=city)
     values, aqi, first, loaded = hourly(session, codes, start, end, city=city, rules=rules)
     hours = []
     for h in range(values.shape[-1]):
@@ -263,8 +273,7 @@ def daily_report(
     rules: str | None = None,
 ) -> dict[str, Any]:
     """The daily values and daily AQI of a station (or city) for each day of a span."""
-    check_span(start, end)
-    codes = city_members(session, subject) if city else [station(session, subject)["code"]]
+    codes = subject_codes(session, subject, start, end, city=city)
     loaded = store.load(session, start, end, codes, sources=True)
     values, first = loaded.hourly()
     if city:
