@@ -21,6 +21,7 @@ class Role(StrEnum):
     VERIFIER = "verifier"  # files verification reports
     HOLDER = "holder"  # holds, transfers and retires credits
     MONITOR = "monitor"  # a monitoring centre: registers stations, imports air-quality data
+    REPORTER = "reporter"  # an enterprise: reports its inventories, adds factors and processes
 
 
 class AccountKind(StrEnum):

@@ -19,9 +19,9 @@ from ecocredit.air import service
 from ecocredit.air.api_render import import_json, station_in
 from ecocredit.air.evaluate import Target
 from ecocredit.air.model import STATION_CODE_PATTERN, DataStatus, Layout, Pollutant
-from ecocredit.air.text import check_text
 from ecocredit.api_deps import ReadSession, RuntimeDep, require
 from ecocredit.errors import EntryTooLarge, InvalidParameter
+from ecocredit.text import check_text
 
 router = APIRouter(prefix="/v1/air", tags=["air"])
 Monitor = Annotated[Principal, Depends(require(Role.MONITOR, Role.ADMIN))]

@@ -345,3 +345,76 @@ AIR_TARGET_SET = _declare(
     baseline=float,
     source=str,
 )
+
+# Carbon accounting. Quantities of gas are kilograms; "totals" are tonnes CO2e as decimal
+# strings with three places (kilogram resolution), so the entry shows what the report shows.
+CARBON_FACTOR_ADDED = _declare(
+    "carbon.factor_added",
+    "A user's own emission factor (kg of each gas per unit). Its id starts with the owner's "
+    "account name, so it can never replace a published factor; it is never changed.",
+    factor_id=str,
+    owner=str,
+    activity=str,
+    unit=str,
+    gases=dict,
+    method=str,
+    source=str,
+    data_year=int,
+    region=str,
+)
+CARBON_ORGANISATION_REGISTERED = _declare(
+    "carbon.organisation_registered",
+    "An organisation that reports greenhouse-gas inventories, and the account reporting for it.",
+    organisation=str,
+    name=str,
+    account=str,
+    industry=str,
+)
+CARBON_FACILITY_REGISTERED = _declare(
+    "carbon.facility_registered",
+    "A facility of an organisation, with the province that chooses its grid factors.",
+    organisation=str,
+    facility=str,
+    name=str,
+    province=str,
+)
+CARBON_RECORDS_IMPORTED = _declare(
+    "carbon.records_imported",
+    "Activity records added to (or replacing those of) a draft inventory: the file's name and "
+    "SHA-256, and how many records it held.",
+    organisation=str,
+    year=int,
+    version=int,
+    name=str,
+    sha256=str,
+    records=int,
+    replaced=bool,
+)
+CARBON_INVENTORY_SUBMITTED = _declare(
+    "carbon.inventory_submitted",
+    "A version of an organisation's inventory for a year, frozen: the SHA-256 of its records "
+    "(as the CSV report lists them) and of the whole report, its totals, the GWP set and the "
+    "factors used. A later version corrects it; both stay readable.",
+    organisation=str,
+    year=int,
+    version=int,
+    reason=str,
+    records=int,
+    records_sha256=str,
+    sha256=str,
+    gwp=str,
+    totals=dict,
+    factors=list,
+)
+CARBON_PROCESS_DEFINED = _declare(
+    "carbon.process_defined",
+    "A process or product of a product system was defined or redefined: the SHA-256 of its "
+    "definition (inputs, outputs and direct emissions) and how many exchanges it has.",
+    code=str,
+    name=str,
+    kind=str,
+    unit=str,
+    output=float,
+    exchanges=int,
+    sha256=str,
+)

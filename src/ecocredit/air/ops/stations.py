@@ -13,9 +13,9 @@ from ecocredit.accounts.model import Principal
 from ecocredit.air.model import STATION_CODE, Station, StationKind
 from ecocredit.air.ops.common import append, begin, require_monitor
 from ecocredit.air.tables import stations as stations_table
-from ecocredit.air.text import check_text
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger.events import AIR_STATION_REGISTERED
+from ecocredit.text import check_text
 
 
 def check(station: Station, where: str = "station") -> Station:

@@ -11,9 +11,9 @@ from ecocredit.accounts.model import Principal
 from ecocredit.air.evaluate import Target
 from ecocredit.air.ops.common import append, begin, require_monitor
 from ecocredit.air.tables import annual_means, targets
-from ecocredit.air.text import check_text
 from ecocredit.errors import InvalidParameter
 from ecocredit.ledger.events import AIR_TARGET_SET
+from ecocredit.text import check_text
 
 
 def set_target(session: Session, target: Target, actor: Principal) -> None:

@@ -1,4 +1,4 @@
-"""Checks of the free text air-quality data carry: names, cities, sources, file names."""
+"""Checks of the free text people give: names, sources, file names, notes."""
 
 from __future__ import annotations
 

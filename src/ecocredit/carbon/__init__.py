@@ -1,0 +1,1 @@
+"""Greenhouse-gas accounting for enterprises and carbon footprints for products."""

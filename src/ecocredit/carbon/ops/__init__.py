@@ -1,0 +1,1 @@
+"""Carbon accounting writes, one file per kind of thing written; each is one transaction."""
