@@ -17,6 +17,7 @@ from ecocredit.accounts import service as accounts
 from ecocredit.air import service as air
 from ecocredit.air.model import DataStatus, Station
 from ecocredit.app import create_app
+from ecocredit.carbon.demo import load_carbon
 from ecocredit.ledger import store
 from ecocredit.registry import service as registry
 from ecocredit.registry.model import RetirementRequest
@@ -33,6 +34,7 @@ def test_no_input_makes_the_api_fail(installed: InitResult, admin_headers: dict[
     reg = populate(rt, installed.admin_key)
     reg.as_("alice", registry.retire, reg.batch, "1", RetirementRequest("CN-BJ"))
     rt.db.write(_air)
+    rt.db.write(load_carbon)  # inventories, versions and a product system to read
     rt.sign_checkpoint()
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(runtime=rt))
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -50,6 +52,11 @@ def test_no_input_makes_the_api_fail(installed: InitResult, admin_headers: dict[
         "POST /v1/air/observations",
         "GET /v1/air/stations/{code}/days",
         "GET /v1/air/cities/{city}/evaluation",
+        "POST /v1/carbon/organisations/{code}/inventories/{year}/records",
+        "GET /v1/carbon/organisations/{code}/inventories/{year}",
+        "POST /v1/carbon/processes",
+        "GET /v1/carbon/products/{code}/footprint",
+        "GET /v1/carbon/products/{code}/what-if",
     }
     for operation in operations:
         for headers in (admin_headers, {}):

@@ -9,6 +9,7 @@ import typer
 from ecocredit import console, demo
 from ecocredit.accounts.cli import app as account_app
 from ecocredit.air.cli import app as air_app
+from ecocredit.carbon.cli import app as carbon_app
 from ecocredit.errors import EcocreditError
 from ecocredit.ledger.cli import app as ledger_app
 from ecocredit.registry.cli import app as registry_app
@@ -24,6 +25,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(account_app, name="accounts")
 app.add_typer(registry_app, name="registry")
 app.add_typer(air_app, name="air")
+app.add_typer(carbon_app, name="carbon")
 app.add_typer(account_app, name="account", hidden=True)  # the name of the first release
 
 

@@ -13,7 +13,7 @@ electricity of the same year and never more than it used; any excess is reported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -48,6 +48,7 @@ class Resolved:
     # What the default rule chose, per "facility|category|activity": [location, market].
     # A submitted inventory keeps this, so it is recomputed with the same factors later.
     choices: Mapping[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def _per_unit(factor: Factor, unit: str, where: str) -> float:
 
 
 def _coefficients(
-    pairs: pl.DataFrame, factors: Mapping[str, Factor], gases: tuple[str, ...], column: str
+    pairs: pl.DataFrame,
+    factors: Mapping[str, Factor],
+    gases: tuple[str, ...],
+    column: str,
+    name: str,
 ) -> pl.DataFrame:
     """Kilograms of each gas per record unit, for each distinct (factor, unit) pair."""
     rows: dict[str, list[object]] = {column: [], "unit": []}
@@ -84,10 +89,11 @@ def _coefficients(
         rows[column].append(factor_id)
         rows["unit"].append(unit)
         factor = factors.get(factor_id) if factor_id else None
-        scale = _per_unit(factor, unit, f"line {line}") if factor else 0.0
+        scale = _per_unit(factor, unit, f"{name}, line {line}, field unit") if factor else 0.0
         for gas in gases:
             rows[f"kg_{gas}"].append(scale * factor.gases.get(gas, 0.0) if factor else 0.0)
-    return pl.DataFrame(rows, schema_overrides={f"kg_{g}": pl.Float64 for g in gases})
+    schema = {column: pl.String, "unit": pl.String} | {f"kg_{g}": pl.Float64 for g in gases}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _gases(factors: Mapping[str, Factor], gwp: Mapping[str, float], report: str) -> tuple[str, ...]:
@@ -101,11 +107,15 @@ def _gases(factors: Mapping[str, Factor], gwp: Mapping[str, float], report: str)
 
 
 def _emissions(
-    frame: pl.DataFrame, column: str, factors: Mapping[str, Factor], gases: tuple[str, ...]
+    frame: pl.DataFrame,
+    column: str,
+    factors: Mapping[str, Factor],
+    gases: tuple[str, ...],
+    name: str,
 ) -> pl.DataFrame:
     """Per-record kg of each gas for the factor ids in ``column``."""
     pairs = frame.group_by([column, "unit"]).agg(pl.col("line").min()).sort("line")
-    table = _coefficients(pairs, factors, gases, column)
+    table = _coefficients(pairs, factors, gases, column, name)
     joined = frame.select("line", column, "unit", "quantity").join(
         table, on=[column, "unit"], how="left", maintain_order="left"
     )
@@ -113,7 +123,11 @@ def _emissions(
 
 
 def compute(
-    frame: pl.DataFrame, resolved: Resolved, gwp: Mapping[str, float], gwp_name: str
+    frame: pl.DataFrame,
+    resolved: Resolved,
+    gwp: Mapping[str, float],
+    gwp_name: str,
+    name: str = "records",
 ) -> Computed:
     """Every record's emissions per gas and in CO2e (location- and market-based)."""
     used = {i for i in resolved.location.unique().to_list() if i} | {
@@ -124,15 +138,19 @@ def compute(
     frame = frame.with_columns(
         resolved.location.alias("location_factor"), resolved.market.alias("market_factor")
     )
-    location = _emissions(frame, "location_factor", factors, gases)
-    co2e: Callable[[pl.DataFrame], pl.Expr] = lambda table: pl.sum_horizontal(  # noqa: E731
-        [table[g] * gwp[g] for g in gases]
-    )
-    market_raw = _emissions(frame, "market_factor", factors, gases)
+    location = _emissions(frame, "location_factor", factors, gases, name)
+
+    def co2e(table: pl.DataFrame) -> pl.Expr:
+        # Records with no factor at all (only certificates) emit nothing: a column of zeros.
+        terms = [pl.lit(table[g] * gwp[g]) for g in gases]
+        return pl.sum_horizontal(terms) if terms else pl.lit(0.0, dtype=pl.Float64)
+
+    market_raw = _emissions(frame, "market_factor", factors, gases, name)
     records = pl.concat(
         [frame, location.rename({g: f"kg_{g}" for g in gases})], how="horizontal"
     ).with_columns(co2e(location).alias("kg_co2e_location"), co2e(market_raw).alias("market_full"))
     records, notes = _market(records, factors)
+    notes = [*resolved.notes, *notes]
     return Computed(records, gases, {gas: gwp[gas] for gas in gases}, factors, notes)
 
 

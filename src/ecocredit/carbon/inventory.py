@@ -81,7 +81,7 @@ def compute_frame(
         pinned,
     )  # fmt: skip
     gwp = catalog.gwp_sets()[options.gwp]
-    return compute(frame, resolved, gwp, options.gwp), resolved.choices
+    return compute(frame, resolved, gwp, options.gwp, name), resolved.choices
 
 
 def records_csv(frame: pl.DataFrame) -> bytes:

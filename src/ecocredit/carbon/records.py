@@ -60,7 +60,10 @@ def from_csv(data: bytes, name: str, year: int) -> pl.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidParameter(f"{name}: the file is not UTF-8 text", field="file") from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidParameter(
+            f"{name}, line {line}: the file is not UTF-8 text (byte {exc.start})", field="file"
+        ) from exc
     try:
         raw = pl.read_csv(io.StringIO(text), infer_schema=False).fill_null("")
     except (pl.exceptions.PolarsError, ValueError) as exc:
@@ -91,11 +94,12 @@ def _text(value: Any) -> str:
 def _checked(raw: pl.DataFrame, name: str, year: int, first_line: int) -> pl.DataFrame:
     missing = [c for c in REQUIRED if c not in raw.columns]
     unknown = [c for c in raw.columns if c not in (*REQUIRED, *OPTIONAL)]
-    if missing or unknown:
-        problem = f"missing columns {missing}" if missing else f"unknown columns {unknown}"
-        raise InvalidParameter(
-            f"{name}: {problem}; the header needs {list(REQUIRED)}", field="file"
-        )
+    if missing:
+        raise _fail(name, 1, missing[0], f"missing column; the header needs {list(REQUIRED)}")
+    if unknown:
+        raise _fail(name, 1, unknown[0][:40], f"unknown column; known: {[*REQUIRED, *OPTIONAL]}")
+    if raw.height == 0:
+        raise InvalidParameter(f"{name}: there are no records", field="file")
     if raw.height > MAX_RECORDS:
         raise InvalidParameter(f"{name}: more than {MAX_RECORDS:,} records", field="file")
     frame = raw.with_columns(

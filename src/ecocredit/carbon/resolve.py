@@ -58,12 +58,10 @@ def resolve(
     """
     _named(frame, factors, name)
     defaults = catalog.defaults()
-    preference = list(defaults["series"])
-    provinces = catalog.provinces()
+    chooser = _Chooser(frame, factors, name, list(defaults["series"]))
     keys = frame.select("facility", "category", "activity", "factor_id").unique()
     location: dict[tuple[str, str, str], str] = {}
     market: dict[tuple[str, str, str], str] = {}
-    activities = {factor.activity for factor in factors.values() if factor.published}
     for facility, category, activity, factor_id in keys.iter_rows():
         key = (facility, category, activity)
         if category in INSTRUMENTS or factor_id is not None:
@@ -71,44 +69,70 @@ def resolve(
         if pinned and "|".join(key) in pinned:
             location[key], market[key] = pinned["|".join(key)]
             continue
-        method = defaults["location_method"] if category == ELECTRICITY else "combustion"
-        if category == ELECTRICITY or activity in activities:
-            choice = Choice(
-                activity,
-                options.year,
-                method,
-                provinces_of.get(facility),
-                options.series,
-                options.as_of,
-            )
-            try:
-                chosen = select(factors.values(), choice, preference, provinces)
-            except InvalidParameter as exc:
-                line = _line(frame, facility, category, activity)
-                raise InvalidParameter(
-                    f"{name}, line {line}: {exc.message}", field="factor_id"
-                ) from exc
-            location[key] = chosen.factor_id
-            if category == ELECTRICITY:
-                residual = Choice(
-                    activity,
-                    options.year,
-                    defaults["market_method"],
-                    None,
-                    chosen.series,
-                    options.as_of,
-                )
-                market[key] = select(factors.values(), residual, preference, provinces).factor_id
-        else:
-            line = _line(frame, facility, category, activity)
-            raise InvalidParameter(
-                f"{name}, line {line}, field factor_id: no published factor for activity "
-                f"{activity!r}; name a factor_id (your own or a published one)",
-                field="factor_id",
-            )
+        electric = category == ELECTRICITY
+        method = defaults["location_method"] if electric else "combustion"
+        province = provinces_of.get(facility)
+        chosen = chooser.pick(Choice(activity, options.year, method, province, options.series,
+                                     options.as_of), key)  # fmt: skip
+        location[key] = chosen.factor_id
+        if electric:
+            market[key] = chooser.residual(chosen, options, defaults["market_method"], key)
     resolved = _columns(frame, location, market, factors)
     choices = {"|".join(key): [location[key], market.get(key, "")] for key in sorted(location)}
-    return Resolved(resolved.location, resolved.market, factors, choices)
+    return Resolved(resolved.location, resolved.market, factors, choices, sorted(chooser.notes))
+
+
+class _Chooser:
+    """The default rule, asked once per distinct question (not once per facility)."""
+
+    def __init__(
+        self, frame: pl.DataFrame, factors: Mapping[str, Factor], name: str, order: list[str]
+    ) -> None:
+        self.frame, self.name, self.order = frame, name, order
+        self.factors = list(factors.values())
+        self.activities = {f.activity for f in self.factors if f.published}
+        self.provinces = catalog.provinces()
+        self.memo: dict[Choice, Factor] = {}
+        self.notes: set[str] = set()
+
+    def pick(self, choice: Choice, key: tuple[str, str, str]) -> Factor:
+        """The factor for ``choice``; an error names the first record of ``key``."""
+        if choice not in self.memo:
+            try:
+                if choice.activity not in self.activities and key[1] != ELECTRICITY:
+                    raise InvalidParameter(
+                        f"field factor_id: no published factor for activity {choice.activity!r}; "
+                        "name a factor_id (your own or a published one)",
+                        field="factor_id",
+                    )
+                self.memo[choice] = select(self.factors, choice, self.order, self.provinces)
+            except InvalidParameter as exc:
+                line = _line(self.frame, *key)
+                raise InvalidParameter(
+                    f"{self.name}, line {line}, {exc.message}", field="factor_id"
+                ) from exc
+        return self.memo[choice]
+
+    def residual(
+        self, chosen: Factor, options: Options, method: str, key: tuple[str, str, str]
+    ) -> str:
+        """The market-based factor for electricity whose location factor is ``chosen``.
+
+        The residual of the same series and year, else of the first series that has one;
+        where none exists (before 2021, or the ETS series) the location factor stands in, as
+        the Scope 2 Guidance allows when no residual mix is published, and a note says so.
+        """
+        for series in (chosen.series, None):
+            choice = Choice(chosen.activity, options.year, method, None, series, options.as_of)
+            try:
+                return self.pick(choice, key).factor_id
+            except InvalidParameter:
+                continue
+        self.notes.add(
+            f"no residual factor is published for {options.year} or earlier: market-based "
+            f"electricity uses the location factor {chosen.factor_id}"
+        )
+        return chosen.factor_id
 
 
 def _first_line(frame: pl.DataFrame) -> int:

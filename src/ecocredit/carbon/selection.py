@@ -88,7 +88,8 @@ def select(
             return max(ranked, key=lambda entry: entry[:3])[3]
     scope = f" in series {choice.series!r}" if choice.series else ""
     raise InvalidParameter(
-        f"no published {choice.method} factor for activity {choice.activity!r}{scope} with a "
-        f"data year up to {choice.year}; name a factor_id (see `ecocredit carbon factors`)",
+        f"field factor_id: no published {choice.method} factor for activity "
+        f"{choice.activity!r}{scope} with a data year up to {choice.year}; name a factor_id "
+        "(see `ecocredit carbon factors`)",
         field="factor_id",
     )

@@ -16,6 +16,7 @@ from ecocredit.carbon.ops.setup import (
     register_facility,
     register_organisation,
 )
+from ecocredit.carbon.products import product_footprint, product_list, what_if
 from ecocredit.carbon.queries import (
     organisation,
     organisation_list,
@@ -26,6 +27,7 @@ from ecocredit.carbon.queries import (
 )
 from ecocredit.carbon.records import from_csv as read_csv
 from ecocredit.carbon.records import from_rows as read_rows
+from ecocredit.carbon.verify import verify
 
 __all__ = [
     "Imported",
@@ -40,6 +42,8 @@ __all__ = [
     "import_records",
     "organisation",
     "organisation_list",
+    "product_footprint",
+    "product_list",
     "read_csv",
     "read_rows",
     "records_frame",
@@ -50,5 +54,7 @@ __all__ = [
     "report_sha256",
     "set_options",
     "submit",
+    "verify",
     "versions",
+    "what_if",
 ]

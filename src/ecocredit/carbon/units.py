@@ -13,6 +13,7 @@ pressure, so pint is told they do not convert. Money is a dimension too, for int
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import Any
 
@@ -21,7 +22,7 @@ import pint
 from ecocredit.errors import InvalidParameter
 
 MAX_UNIT_LENGTH = 40
-_ALLOWED = re.compile(r"^[A-Za-z0-9_ ./*^²³⁴°·\-()万元吨标立方米千瓦时]+$")
+_ALLOWED = re.compile(r"^[A-Za-z0-9_ ./*^²³⁴°·\-()万元吨标立方米千瓦时件个台]+$")
 
 # Spellings seen in Chinese reporting forms and guidelines, mapped to pint's names.
 _SPELLINGS = {
@@ -49,6 +50,9 @@ _SPELLINGS = {
     "吨标准煤": "tce",
     "tkm": "t*km",
     "pkm": "passenger*km",
+    "件": "piece",
+    "个": "piece",
+    "台": "piece",
 }
 
 _DEFINITIONS = (
@@ -60,6 +64,8 @@ _DEFINITIONS = (
     # GB/T 2589-2020: 1 kgce = 29,307.6 kJ.
     "tonne_coal_equivalent = 29.3076 * GJ = tce",
     "passenger = [passenger]",
+    # Products counted in pieces (a phone, a board): intensity per piece, footprints per piece.
+    "piece = [item] = pcs",
 )
 
 
@@ -87,8 +93,15 @@ def parse(unit: str, field: str = "unit") -> pint.Unit:
             "(write e.g. kWh, MWh, t, kg, GJ, 10^4 Nm^3, tce)",
             field=field,
         )
+    spelled = _pint_spelling(unit)
+    # Exponents of units are small; "9**9**9" would make pint compute a huge number.
+    for exponent in re.finditer(r"\*\*\s*([^*\s/]*)", spelled):
+        if not re.fullmatch(r"-?[1-4]", exponent.group(1)):
+            raise InvalidParameter(
+                f"{field}: {unit!r} has an exponent other than 1 to 4", field=field
+            )
     try:
-        parsed = registry().parse_units(_pint_spelling(unit))
+        parsed = registry().parse_units(spelled)
     except Exception as exc:  # pint raises many kinds (undefined, tokenizer, assertion)
         raise InvalidParameter(
             f"{field}: {unit!r} is not a unit pint knows (write e.g. kWh, MWh, t, kg, GJ, "
@@ -111,6 +124,16 @@ def multiplier(source: str, target: str, field: str = "unit") -> float:
             f"({source_unit.dimensionality} is not {target_unit.dimensionality})",
             field=field,
         ) from exc
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        value = math.nan
+        cause: Exception | None = exc
+    else:
+        cause = None
+    if not math.isfinite(value) or value == 0.0:
+        raise InvalidParameter(
+            f"{field}: {source!r} cannot be converted to {target!r} (the scale is out of range)",
+            field=field,
+        ) from cause
     return value
 
 
