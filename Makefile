@@ -32,6 +32,7 @@ bench: $(STAMP)
 	ECOCREDIT_PG_FSYNC=on scripts/with-postgres.sh $(BIN)/python benchmarks/ledger.py $(BENCH_ARGS)
 	ECOCREDIT_PG_FSYNC=on scripts/with-postgres.sh $(BIN)/python benchmarks/registry.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/air.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/carbon.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

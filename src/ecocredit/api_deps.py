@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal, Role
-from ecocredit.errors import NotAuthenticated, PermissionDenied
+from ecocredit.errors import EntryTooLarge, NotAuthenticated, PermissionDenied
 from ecocredit.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer eco_…`")
@@ -58,3 +58,23 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Caller = Annotated[Principal, Depends(require())]  # any account; the service checks authority
+
+
+# The OpenAPI body of uploads that take a CSV file or a JSON array of objects.
+CSV_OR_JSON_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+        },
+    }
+}
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (``entry_too_large``) when longer than ``limit`` bytes."""
+    body = await request.body()
+    if len(body) > limit:
+        raise EntryTooLarge(f"the body is {len(body)} bytes; send at most {limit} per request")
+    return body

@@ -19,8 +19,8 @@ from ecocredit.air import service
 from ecocredit.air.api_render import import_json, station_in
 from ecocredit.air.evaluate import Target
 from ecocredit.air.model import STATION_CODE_PATTERN, DataStatus, Layout, Pollutant
-from ecocredit.api_deps import ReadSession, RuntimeDep, require
-from ecocredit.errors import EntryTooLarge, InvalidParameter
+from ecocredit.api_deps import CSV_OR_JSON_BODY, ReadSession, RuntimeDep, read_body, require
+from ecocredit.errors import InvalidParameter
 from ecocredit.text import check_text
 
 router = APIRouter(prefix="/v1/air", tags=["air"])
@@ -223,15 +223,7 @@ def add_target(runtime: RuntimeDep, caller: Monitor, body: TargetIn) -> dict[str
 @router.post(
     "/observations",
     responses=WRITE_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            },
-        }
-    },
+    openapi_extra=CSV_OR_JSON_BODY,
 )
 async def observations(
     request: Request,
@@ -243,9 +235,7 @@ async def observations(
 ) -> dict[str, Any]:
     """Import observations in any layout; the report names every rejected line."""
     check_text(name, "name", 255)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise EntryTooLarge(f"the body is {len(body)} bytes; send at most {MAX_BODY} per request")
+    body = await read_body(request, MAX_BODY)
     source = service.SourceFile(name, body, layout)
     report = runtime.db.write(
         lambda s: service.import_files(s, [source], status=status, actor=caller)

@@ -18,10 +18,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecocredit.accounts.model import Principal, Role
-from ecocredit.api_deps import ReadSession, RuntimeDep, require
+from ecocredit.api_deps import CSV_OR_JSON_BODY, ReadSession, RuntimeDep, read_body, require
 from ecocredit.carbon import catalog, service
 from ecocredit.carbon.model import CODE_PATTERN, FACTOR_ID_PATTERN, Intensity
-from ecocredit.errors import EntryTooLarge, InvalidParameter
+from ecocredit.errors import InvalidParameter
 from ecocredit.idempotency import run_once
 
 router = APIRouter(prefix="/v1/carbon", tags=["carbon"])
@@ -186,15 +186,7 @@ def results_csv(session: ReadSession, code: Code, year: Year, version: Version =
 @router.post(
     "/organisations/{code}/inventories/{year}/records",
     responses=WRITE_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            },
-        }
-    },
+    openapi_extra=CSV_OR_JSON_BODY,
 )
 async def add_records(
     request: Request,
@@ -207,9 +199,7 @@ async def add_records(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
 ) -> Any:
     """Add activity records (CSV, or a JSON array of objects) to the year's draft."""
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise EntryTooLarge(f"the body is {len(body)} bytes; send at most {MAX_BODY}")
+    body = await read_body(request, MAX_BODY)
     frame = _frame(request, body, name, year)
     sha256 = hashlib.sha256(body).hexdigest()
     signature = {"code": code, "year": year, "replace": replace, "sha256": sha256}
