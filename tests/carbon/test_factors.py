@@ -259,8 +259,9 @@ def test_market_based_electricity_uses_the_residual_of_the_same_series() -> None
 def test_an_ets_report_computes_its_electricity() -> None:
     found = _resolved(2024, "河北", series="ETS")
     assert found.location.to_list() == ["cn.ets.2022.national.average"]
-    # ETS has no residual: the MEE/NBS residual of the year serves the market-based figure.
-    assert found.market.to_list() == ["cn.mee-nbs.2023.national.residual"]
+    # ETS publishes no residual: the location factor stands in, and a note says so.
+    assert found.market.to_list() == ["cn.ets.2022.national.average"]
+    assert any("no residual factor of ETS 2022" in note for note in found.notes)
 
 
 def test_a_2019_inventory_computes_its_electricity() -> None:

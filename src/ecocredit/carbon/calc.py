@@ -155,8 +155,12 @@ def compute(
 
 
 def _market(records: pl.DataFrame, factors: Mapping[str, Factor]) -> tuple[pl.DataFrame, list[str]]:
-    """Market-based CO2e: instruments cover each facility's electricity at zero."""
-    electric = pl.col("category") == ELECTRICITY
+    """Market-based CO2e: instruments cover each facility's grid electricity at zero.
+
+    Electricity whose record names its own factor (a supplier's) is contractual already: it
+    keeps that factor and no certificate is spent on it.
+    """
+    electric = (pl.col("category") == ELECTRICITY) & pl.col("factor_id").is_null()
     instrument = pl.col("category").is_in(list(INSTRUMENTS))
     energy_units = records.filter(electric | instrument).get_column("unit").unique().to_list()
     to_kwh = {unit: units.multiplier(unit, "kWh", "unit") for unit in energy_units}
@@ -187,6 +191,8 @@ def _market(records: pl.DataFrame, factors: Mapping[str, Factor]) -> tuple[pl.Da
     market = (
         pl.when(electric)
         .then(pl.col("market_full") * (1.0 - pl.col("_share")))
+        .when(pl.col("category") == ELECTRICITY)
+        .then(pl.col("market_full"))
         .otherwise(pl.col("kg_co2e_location"))
     )
     joined = scoped.join(

@@ -34,6 +34,7 @@ REQUIRED = (
     "unit",
 )
 OPTIONAL = ("factor_id", "evidence_sha256", "note")
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 ACTIVITY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,63}$"
 MAX_NOTE = 500
 MAX_RECORDS = 5_000_000
@@ -175,9 +176,8 @@ def _typed(frame: pl.DataFrame, name: str, year: int) -> pl.DataFrame:
         pl.col("quantity").cast(pl.Float64, strict=False),
     )
     for column in ("period_start", "period_end"):
-        _check(
-            typed, pl.col(column).is_null(), name, column, "not a date YYYY-MM-DD", f"raw_{column}"
-        )
+        bad = pl.col(column).is_null() | ~pl.col(f"raw_{column}").str.contains(ISO_DATE)
+        _check(typed, bad, name, column, "not a date YYYY-MM-DD", f"raw_{column}")
     _check(
         typed,
         pl.col("period_end") < pl.col("period_start"),
@@ -215,7 +215,9 @@ def _typed(frame: pl.DataFrame, name: str, year: int) -> pl.DataFrame:
     )
     _check(typed, quantity > MAX_QUANTITY, name, "quantity", f"larger than {MAX_QUANTITY:g}")
     return typed.with_columns(
-        pl.col("factor_id").replace("", None), pl.col("evidence_sha256").replace("", None)
+        pl.col("factor_id").replace("", None),
+        pl.col("evidence_sha256").replace("", None),
+        pl.col("quantity") + 0.0,  # -0 is 0: the records CSV must not show "-0.0"
     )
 
 

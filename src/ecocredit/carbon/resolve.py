@@ -118,19 +118,21 @@ class _Chooser:
     ) -> str:
         """The market-based factor for electricity whose location factor is ``chosen``.
 
-        The residual of the same series and year, else of the first series that has one;
-        where none exists (before 2021, or the ETS series) the location factor stands in, as
-        the Scope 2 Guidance allows when no residual mix is published, and a note says so.
+        The residual of the same series and data year; where none is published (before
+        2021, the ETS and NDRC series) the location factor stands in, as the Scope 2
+        Guidance allows when no residual mix exists, and a note says so.
         """
-        for series in (chosen.series, None):
-            choice = Choice(chosen.activity, options.year, method, None, series, options.as_of)
-            try:
-                return self.pick(choice, key).factor_id
-            except InvalidParameter:
-                continue
+        year = chosen.data_year or options.year
+        choice = Choice(chosen.activity, year, method, None, chosen.series, options.as_of, True)
+        try:
+            found = self.pick(choice, key)
+        except InvalidParameter:
+            found = None
+        if found is not None and found.data_year == chosen.data_year:
+            return found.factor_id
         self.notes.add(
-            f"no residual factor is published for {options.year} or earlier: market-based "
-            f"electricity uses the location factor {chosen.factor_id}"
+            f"no residual factor of {chosen.series} {chosen.data_year} is published: "
+            f"market-based electricity uses the location factor {chosen.factor_id}"
         )
         return chosen.factor_id
 

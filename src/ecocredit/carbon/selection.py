@@ -6,8 +6,8 @@ For an activity (``electricity``, ``diesel`` …), an inventory year and a facil
    electricity, ``residual`` for the market-based remainder, ``combustion`` for fuels) count,
    whose data year is not after the inventory year and whose publication date is not after
    the report date;
-2. of those, the first series in the preference list (``data/defaults.toml``) that has any,
-   unless the report names a series;
+2. of those, the first series in the preference list (``data/defaults.toml``) that has any;
+   a series the report names comes first, and the list serves activities it has none for;
 3. within it, the latest data year;
 4. within that year, the facility's province if the series has one for it, else the
    province's regional grid, else the national value.
@@ -36,6 +36,7 @@ class Choice:
     province: str | None = None
     series: str | None = None
     as_of: dt.date | None = None
+    only_series: bool = False  # look in ``series`` alone (a residual of the same series)
 
 
 def _eligible(factor: Factor, choice: Choice) -> bool:
@@ -67,10 +68,10 @@ def select(
 ) -> Factor:
     """The factor the default rule gives for ``choice``; an error says what is missing."""
     eligible = [f for f in factors if _eligible(f, choice)]
-    if choice.series is not None:
-        series_order: Sequence[str] = [choice.series]
-    else:
-        series_order = preference
+    series_order: Sequence[str] = preference
+    if choice.series is not None:  # the report's series first; others where it has none
+        rest = [] if choice.only_series else [s for s in preference if s != choice.series]
+        series_order = [choice.series, *rest]
     province = provinces.get(choice.province) if choice.province else None
     for series in series_order:
         ranked = [

@@ -35,7 +35,6 @@ _SPELLINGS = {
     "万Nm3": "wan_Nm3",
     "万Nm³": "wan_Nm3",
     "万标立方米": "wan_Nm3",
-    "万立方米": "wan_Nm3",
     "Nm^3": "Nm3",
     "Nm³": "Nm3",
     "标立方米": "Nm3",
@@ -87,7 +86,7 @@ def _pint_spelling(unit: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def parse(unit: str, field: str = "unit") -> pint.Unit:
     """The pint unit of ``unit``; an unknown or malformed unit is an error naming ``field``."""
-    if not unit or len(unit) > MAX_UNIT_LENGTH or not _ALLOWED.match(unit):
+    if not unit or len(unit) > MAX_UNIT_LENGTH or not _ALLOWED.match(_SPELLINGS.get(unit, unit)):
         raise InvalidParameter(
             f"{field}: {unit[:MAX_UNIT_LENGTH]!r} is not a unit "
             "(write e.g. kWh, MWh, t, kg, GJ, 10^4 Nm^3, tce)",

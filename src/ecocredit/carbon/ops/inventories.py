@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import polars as pl
@@ -26,6 +26,7 @@ from ecocredit.ledger import service as ledger
 from ecocredit.ledger.events import CARBON_INVENTORY_SUBMITTED, CARBON_RECORDS_IMPORTED
 from ecocredit.text import check_text
 
+CHINA = timezone(timedelta(hours=8))
 DRAFT = "draft"
 SUBMITTED = "submitted"
 
@@ -174,7 +175,9 @@ def submit(session: Session, organisation: str, year: int, actor: Principal) -> 
     if latest["status"] != DRAFT:
         raise Conflict(f"version {latest['version']} is already submitted", field="year")
     moment = datetime.now(UTC)
-    report = inventory.build_report(session, latest, pinned=None, as_of=moment.date())
+    # Factors are published on Beijing dates: a notice of today counts from 00:00 UTC+8.
+    local_day = moment.astimezone(CHINA).date()
+    report = inventory.build_report(session, latest, pinned=None, as_of=local_day)
     if report["summary"]["records"] == 0:
         raise InvalidParameter("the draft has no records to submit", field="year")
     totals = report["summary"]["totals_t"]
