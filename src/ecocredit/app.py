@@ -20,6 +20,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecocredit import __version__
 from ecocredit.air.api import router as air_router
@@ -62,6 +63,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     field = ".".join(where) or None
     message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "")
     return _error(400, "invalid_parameter", message, field)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's own refusals (an unreadable body, an unknown route) in the platform's shape.
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {400: "invalid_parameter", 404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(exc.status_code, "http_error")
+    field = "body" if exc.status_code == 400 else None
+    return _error(exc.status_code, code, str(exc.detail), field)
 
 
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -107,6 +117,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(EcocreditError, _ecocredit_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(ledger_router)
     app.include_router(tiles_router)
     app.include_router(registry_router)

@@ -202,7 +202,11 @@ async def add_records(
     body = await read_body(request, MAX_BODY)
     frame = _frame(request, body, name, year)
     sha256 = hashlib.sha256(body).hexdigest()
-    signature = {"code": code, "year": year, "replace": replace, "sha256": sha256}
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    signature = {
+        "code": code, "year": year, "replace": replace, "sha256": sha256, "name": name,
+        "content_type": kind,
+    }  # fmt: skip
 
     def work(session: Any) -> Any:
         def run() -> tuple[int, Any]:

@@ -28,6 +28,11 @@ def _get(item: dict[str, Any], key: str, kind: type | tuple[type, ...], where: s
         raise InvalidParameter(
             f"{where}.{key}: missing or of the wrong type", field=f"{where}.{key}"
         )
+    if isinstance(value, int) and float in (kind if isinstance(kind, tuple) else (kind,)):
+        try:
+            return float(value)
+        except OverflowError:
+            raise InvalidParameter(f"{where}.{key}: too large", field=f"{where}.{key}") from None
     return value
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecocredit.carbon import catalog, store, units
@@ -33,6 +33,8 @@ from ecocredit.carbon.tables import exchanges, processes
 from ecocredit.errors import InvalidParameter, NotFound
 
 SENSITIVITY_ROWS = 15
+MAX_PROCESSES = 50_000  # a footprint solves at most this many processes
+CACHED_SYSTEMS = 8  # built systems kept per database connection
 CHANGE = 0.10  # the sensitivity table shows the effect of a 10 % change of each source
 
 
@@ -53,27 +55,37 @@ def product_list(session: Session) -> list[dict[str, Any]]:
 
 
 def _reachable(session: Session, root: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The processes ``root`` reaches through its inputs, and their exchanges."""
+    """The processes ``root`` reaches through its inputs, and their exchanges.
+
+    The graph of inputs is read in one query and walked in memory: a supply chain thousands
+    of processes deep costs one round trip, not one per level.
+    """
+    edges: dict[str, list[str]] = defaultdict(list)
+    graph = select(exchanges.c.process, exchanges.c.target).where(exchanges.c.kind == "input")
+    for process, target in session.execute(graph):
+        edges[process].append(target)
+    reached, pending = {root}, [root]
+    while pending:
+        for target in edges.get(pending.pop(), ()):
+            if target not in reached:
+                reached.add(target)
+                pending.append(target)
+    if len(reached) > MAX_PROCESSES:
+        raise InvalidParameter(
+            f"{root!r} reaches {len(reached):,} processes; at most {MAX_PROCESSES:,} are solved",
+            field="code",
+        )
     found: dict[str, Any] = {}
     flows: dict[str, list[Any]] = {}
-    pending = [root]
-    while pending:
-        batch = [code for code in dict.fromkeys(pending) if code not in found][:900]
-        pending = [code for code in pending if code not in found and code not in batch]
-        if not batch:
-            continue
-        for row in session.execute(select(processes).where(processes.c.code.in_(batch))).mappings():
+    codes = sorted(reached)
+    for start in range(0, len(codes), 500):
+        part = codes[start : start + 500]
+        for row in session.execute(select(processes).where(processes.c.code.in_(part))).mappings():
             found[row["code"]] = dict(row)
             flows[row["code"]] = []
-        query = (
-            select(exchanges)
-            .where(exchanges.c.process.in_(batch))
-            .order_by(exchanges.c.process, exchanges.c.position)
-        )
-        for flow in session.execute(query).mappings():
+        query = select(exchanges).where(exchanges.c.process.in_(part))
+        for flow in session.execute(query.order_by(exchanges.c.position)).mappings():
             flows[flow["process"]].append(dict(flow))
-            if flow["kind"] == "input" and flow["target"] not in found:
-                pending.append(flow["target"])
     if root not in found:
         raise NotFound(f"no process or product {root!r}", field="code")
     return found, flows
@@ -111,12 +123,27 @@ def _specs(
     return specs, sources
 
 
-def _system(
-    session: Session, code: str
-) -> tuple[ProductSystem, dict[tuple[str, str], dict[str, float]], dict[str, Any]]:
-    found, flows = _reachable(session, code)
-    specs, sources = _specs(session, found, flows)
-    return build_system(specs), sources, found
+Built = tuple[ProductSystem, dict[tuple[str, str], dict[str, float]], dict[str, Any]]
+
+
+def _system(session: Session, code: str) -> Built:
+    """The product system ``code`` reaches, built (and factorised) once per definition state.
+
+    Systems are kept on the database connection (``Connection.info``, which lives as long
+    as the pooled connection), keyed by the product and the log index of the latest
+    definition, so reading a footprint again costs no new factorisation.
+    """
+    state = session.execute(select(func.count(), func.max(processes.c.ledger_index))).one()
+    key = ("carbon.system", code, tuple(state))
+    cache = session.connection().info.setdefault("carbon.systems", {})
+    if key not in cache:
+        found, flows = _reachable(session, code)
+        specs, sources = _specs(session, found, flows)
+        if len(cache) >= CACHED_SYSTEMS:
+            cache.pop(next(iter(cache)))
+        cache[key] = (build_system(specs), sources, found)
+    built: Built = cache[key]
+    return built
 
 
 def _weights(gwp: str) -> dict[str, float]:
@@ -176,30 +203,33 @@ def what_if(
     session: Session, code: str, source: str, change_percent: float,
     amount: float = 1.0, gwp: str = "AR6",
 ) -> dict[str, Any]:  # fmt: skip
-    """The footprint again with one emission source (a gas or a factor id) changed, re-solved."""
+    """The footprint with one emission source (a gas or a factor id) changed by a percentage.
+
+    Emissions do not enter the technology matrix, so the supply stays as solved and the
+    change is exact: each process emitting through ``source`` changes by its runs times the
+    change of that source per run.
+    """
     if not (-100.0 <= change_percent <= 1000.0):
         raise InvalidParameter(
             "change_percent must be between -100 and 1000", field="change_percent"
         )
     weights = _weights(gwp)
-    found, flows = _reachable(session, code)
-    specs, sources = _specs(session, found, flows)
+    system, sources, _ = _system(session, code)
     if not any(key[1] == source for key in sources):
         raise InvalidParameter(f"no process of {code!r} emits through {source!r}", field="source")
-    before = footprint(solve(build_system(specs), {code: amount}), weights)
-    scale = 1.0 + change_percent / 100.0
-    changed = []
-    for spec in specs:
-        gases = dict(spec.emissions)
-        for gas, value in sources.get((spec.code, source), {}).items():
-            gases[gas] += value * (scale - 1.0)
-        changed.append(
-            ProcessSpec(spec.code, spec.name, spec.unit, spec.output, spec.inputs, gases)
-        )
-    after = footprint(solve(build_system(changed), {code: amount}), weights)
+    solution = solve(system, {code: amount})
+    before = footprint(solution, weights)
+    change = sum(
+        float(solution.supply[system.index[process]])
+        * sum(value * weights[gas] for gas, value in kg.items())
+        * change_percent
+        / 100.0
+        for (process, emitted), kg in sources.items()
+        if emitted == source
+    )
     return {
         "product": code, "source": source, "change_percent": change_percent,
-        "kg_co2e_before": before, "kg_co2e_after": after, "change_kg_co2e": after - before,
+        "kg_co2e_before": before, "kg_co2e_after": before + change, "change_kg_co2e": change,
     }  # fmt: skip
 
 

@@ -80,7 +80,9 @@ def from_rows(rows: Iterable[Mapping[str, Any]], name: str, year: int) -> pl.Dat
     for position, row in enumerate(listed, start=1):
         for key in row:
             if key not in columns:
-                raise _fail(name, position, str(key)[:40], "unknown field")
+                # The name may not even encode as UTF-8 (a lone surrogate): escape it.
+                shown = str(key)[:40].encode("ascii", "backslashreplace").decode("ascii")
+                raise _fail(name, position, shown, "unknown field")
     table = {c: ["" if r.get(c) is None else _text(r.get(c)) for r in listed] for c in columns}
     raw = pl.DataFrame(table, schema={c: pl.String for c in columns})
     return _checked(raw, name, year, first_line=1)
@@ -89,7 +91,12 @@ def from_rows(rows: Iterable[Mapping[str, Any]], name: str, year: int) -> pl.Dat
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return "\x00"  # never a valid value of any field: reported as malformed
-    return str(value)
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from JSON: no database could store it
+        return "\x00"
+    return text
 
 
 def _checked(raw: pl.DataFrame, name: str, year: int, first_line: int) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from ecocredit.carbon.model import Facility, Factor
 from ecocredit.carbon.tables import facilities, factors, records
 
 CHUNK = 50_000
+CHUNK_IDS = 500  # ids per IN list: well within every driver's parameter limit
 
 
 def insert(session: Session, inventory_id: int, frame: pl.DataFrame, first: int) -> None:
@@ -107,10 +108,16 @@ def user_factor(row: Mapping[str, Any]) -> Factor:
 
 def all_factors(session: Session, ids: list[str] | None = None) -> dict[str, Factor]:
     """Published factors and the users' own (only ``ids`` of those, when given)."""
-    query = select(factors)
-    if ids is not None:
-        query = query.where(factors.c.factor_id.in_([i for i in ids if "/" in i][:1000]))
     found = dict(catalog.published())
-    for row in session.execute(query).mappings():
-        found[row["factor_id"]] = user_factor(dict(row))
+    if ids is None:
+        batches: list[Any] = [select(factors)]
+    else:
+        wanted = sorted({i for i in ids if "/" in i})  # users' ids hold their owner's name
+        batches = [
+            select(factors).where(factors.c.factor_id.in_(wanted[start : start + CHUNK_IDS]))
+            for start in range(0, len(wanted), CHUNK_IDS)
+        ]
+    for query in batches:
+        for row in session.execute(query).mappings():
+            found[row["factor_id"]] = user_factor(dict(row))
     return found

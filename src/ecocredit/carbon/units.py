@@ -84,56 +84,61 @@ def _pint_spelling(unit: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def parse(unit: str, field: str = "unit") -> pint.Unit:
-    """The pint unit of ``unit``; an unknown or malformed unit is an error naming ``field``."""
-    if not unit or len(unit) > MAX_UNIT_LENGTH or not _ALLOWED.match(_SPELLINGS.get(unit, unit)):
-        raise InvalidParameter(
-            f"{field}: {unit[:MAX_UNIT_LENGTH]!r} is not a unit "
-            "(write e.g. kWh, MWh, t, kg, GJ, 10^4 Nm^3, tce)",
-            field=field,
-        )
+def _parse(unit: str) -> pint.Unit | str:
+    """The pint unit of ``unit``, or why it is not one (cached either way)."""
+    hint = "(write e.g. kWh, MWh, t, kg, GJ, 10^4 Nm^3, tce)"
+    if (
+        not unit
+        or len(unit) > MAX_UNIT_LENGTH
+        or not _ALLOWED.fullmatch(_SPELLINGS.get(unit, unit))
+    ):
+        return f"{unit[:MAX_UNIT_LENGTH]!r} is not a unit {hint}"
     spelled = _pint_spelling(unit)
     # Exponents of units are small; "9**9**9" would make pint compute a huge number.
     for exponent in re.finditer(r"\*\*\s*([^*\s/]*)", spelled):
         if not re.fullmatch(r"-?[1-4]", exponent.group(1)):
-            raise InvalidParameter(
-                f"{field}: {unit!r} has an exponent other than 1 to 4", field=field
-            )
+            return f"{unit!r} has an exponent other than 1 to 4"
     try:
-        parsed = registry().parse_units(spelled)
-    except Exception as exc:  # pint raises many kinds (undefined, tokenizer, assertion)
-        raise InvalidParameter(
-            f"{field}: {unit!r} is not a unit pint knows (write e.g. kWh, MWh, t, kg, GJ, "
-            "10^4 Nm^3, tce)",
-            field=field,
-        ) from exc
+        parsed: pint.Unit = registry().parse_units(spelled)
+    except Exception:  # pint raises many kinds (undefined, tokenizer, assertion)
+        return f"{unit!r} is not a unit pint knows {hint}"
     return parsed
 
 
+def parse(unit: str, field: str = "unit") -> pint.Unit:
+    """The pint unit of ``unit``; an unknown or malformed unit is an error naming ``field``."""
+    found = _parse(unit)
+    if isinstance(found, str):
+        raise InvalidParameter(f"{field}: {found}", field=field)
+    return found
+
+
 @functools.lru_cache(maxsize=4096)
-def multiplier(source: str, target: str, field: str = "unit") -> float:
-    """How many ``target`` units one ``source`` unit is; an error naming both if they differ."""
-    source_unit = parse(source, field)
-    target_unit = parse(target, field)
+def _scale(source: str, target: str) -> float | str:
+    """How many ``target`` one ``source`` is, or why it cannot be said (cached either way)."""
+    source_unit, target_unit = _parse(source), _parse(target)
+    if isinstance(source_unit, str) or isinstance(target_unit, str):
+        return source_unit if isinstance(source_unit, str) else str(target_unit)
     try:
         value = float(registry().Quantity(1.0, source_unit).to(target_unit).magnitude)
-    except pint.DimensionalityError as exc:
-        raise InvalidParameter(
-            f"{field}: {source!r} cannot be converted to {target!r} "
-            f"({source_unit.dimensionality} is not {target_unit.dimensionality})",
-            field=field,
-        ) from exc
-    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+    except pint.DimensionalityError:
+        return (
+            f"{source!r} cannot be converted to {target!r} "
+            f"({source_unit.dimensionality} is not {target_unit.dimensionality})"
+        )
+    except (OverflowError, ValueError, ZeroDivisionError):
         value = math.nan
-        cause: Exception | None = exc
-    else:
-        cause = None
     if not math.isfinite(value) or value == 0.0:
-        raise InvalidParameter(
-            f"{field}: {source!r} cannot be converted to {target!r} (the scale is out of range)",
-            field=field,
-        ) from cause
+        return f"{source!r} cannot be converted to {target!r} (the scale is out of range)"
     return value
+
+
+def multiplier(source: str, target: str, field: str = "unit") -> float:
+    """How many ``target`` units one ``source`` unit is; an error naming both if they differ."""
+    found = _scale(source, target)
+    if isinstance(found, str):
+        raise InvalidParameter(f"{field}: {found}", field=field)
+    return found
 
 
 def same_kind(source: str, target: str) -> bool:

@@ -390,6 +390,28 @@ CARBON_RECORDS_IMPORTED = _declare(
     records=int,
     replaced=bool,
 )
+CARBON_OPTIONS_SET = _declare(
+    "carbon.options_set",
+    "A draft inventory's report choices: GWP set, preferred factor series (empty: the default "
+    "order), output with its unit and revenue in 10,000 CNY (0: not given).",
+    organisation=str,
+    year=int,
+    version=int,
+    gwp=str,
+    series=str,
+    output_quantity=float,
+    output_unit=str,
+    revenue_wan_cny=float,
+)
+CARBON_CORRECTION_OPENED = _declare(
+    "carbon.correction_opened",
+    "A submitted inventory is being corrected: the next version opens as a draft copy of it, "
+    "with the reason. The submitted version stays as it was.",
+    organisation=str,
+    year=int,
+    version=int,
+    reason=str,
+)
 CARBON_INVENTORY_SUBMITTED = _declare(
     "carbon.inventory_submitted",
     "A version of an organisation's inventory for a year, frozen: the SHA-256 of its records "

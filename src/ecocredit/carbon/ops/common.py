@@ -5,34 +5,41 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.carbon.tables import organisations
 from ecocredit.errors import NotFound, PermissionDenied
 from ecocredit.ledger import store
 
 
-def require_reporter(actor: Principal) -> None:
-    """Only an enterprise reporter (or the admin) writes carbon-accounting data."""
-    if not (actor.has(Role.REPORTER) or actor.has(Role.ADMIN)):
+def require_reporter(session: Session, actor: Principal) -> Principal:
+    """The actor as it stands in this transaction, if it is a reporter (or the admin).
+
+    Roles are read again inside the write: a role taken away after the caller authenticated
+    no longer counts.
+    """
+    current = accounts.principal(session, actor.name)
+    if not (current.has(Role.REPORTER) or current.has(Role.ADMIN)):
         raise PermissionDenied(
             f"account {actor.name!r} may not change carbon-accounting data: it needs the role "
-            f"'reporter' (it has {actor.describe_roles()})"
+            f"'reporter' (it has {current.describe_roles()})"
         )
+    return current
 
 
-def require_organisation(session: Session, code: str, actor: Principal) -> str:
-    """The organisation's reporting account, after checking ``actor`` may write for it."""
-    require_reporter(actor)
+def require_organisation(session: Session, code: str, actor: Principal) -> Principal:
+    """The actor, after checking it may write for organisation ``code``."""
+    current = require_reporter(session, actor)
     account = session.execute(
         select(organisations.c.account).where(organisations.c.code == code)
     ).scalar_one_or_none()
     if account is None:
         raise NotFound(f"no organisation {code!r}", field="organisation")
-    if account != actor.name and not actor.has(Role.ADMIN):
+    if account != current.name and not current.has(Role.ADMIN):
         raise PermissionDenied(
             f"account {actor.name!r} may not report for {code!r}: its account is {account!r}"
         )
-    return str(account)
+    return current
 
 
 def lock_log(session: Session) -> None:

@@ -23,7 +23,12 @@ from ecocredit.carbon.ops.common import lock_log, require_organisation
 from ecocredit.carbon.tables import inventories, records
 from ecocredit.errors import Conflict, InvalidParameter, NotFound
 from ecocredit.ledger import service as ledger
-from ecocredit.ledger.events import CARBON_INVENTORY_SUBMITTED, CARBON_RECORDS_IMPORTED
+from ecocredit.ledger.events import (
+    CARBON_CORRECTION_OPENED,
+    CARBON_INVENTORY_SUBMITTED,
+    CARBON_OPTIONS_SET,
+    CARBON_RECORDS_IMPORTED,
+)
 from ecocredit.text import check_text
 
 CHINA = timezone(timedelta(hours=8))
@@ -152,6 +157,15 @@ def set_options(
     lock_log(session)
     require_organisation(session, organisation, actor)
     draft = _draft(session, organisation, year)
+    intensity = options.intensity
+    data = {
+        "organisation": organisation, "year": year, "version": draft["version"],
+        "gwp": options.gwp, "series": options.series or "",
+        "output_quantity": float(intensity.output_quantity or 0.0),
+        "output_unit": intensity.output_unit or "",
+        "revenue_wan_cny": float(intensity.revenue_wan_cny or 0.0),
+    }  # fmt: skip
+    ledger.record(session, CARBON_OPTIONS_SET, actor.name, data)
     session.execute(
         update(inventories)
         .where(inventories.c.id == draft["id"])
@@ -221,4 +235,6 @@ def correct(session: Session, organisation: str, year: int, reason: str, actor: 
         records.c.inventory_id == latest["id"]
     )
     session.execute(insert(records).from_select(["inventory_id", *[c.name for c in columns]], copy))
+    data = {"organisation": organisation, "year": year, "version": row["version"], "reason": reason}
+    ledger.record(session, CARBON_CORRECTION_OPENED, actor.name, data)
     return int(row["version"])

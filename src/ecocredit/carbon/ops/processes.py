@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.carbon import catalog, store, units
-from ecocredit.carbon.model import CODE_PATTERN, MAX_QUANTITY
+from ecocredit.carbon.model import CODE_PATTERN, MAX_QUANTITY, Factor
 from ecocredit.carbon.ops.common import lock_log, require_reporter
 from ecocredit.carbon.tables import exchanges, processes
 from ecocredit.errors import InvalidParameter, PermissionDenied
@@ -68,7 +68,10 @@ def _amount(value: float, where: str) -> None:
         raise InvalidParameter(f"{where}: must be a finite amount >= 0", field=where)
 
 
-def _check_flow(flow: Flow, where: str, known: set[str], factor_ids: set[str]) -> None:
+def _check_flow(
+    flow: Flow, where: str, unit_of: Mapping[str, str], factors: Mapping[str, Factor]
+) -> None:
+    """One input or emission: well formed, and in a unit its footprint will convert."""
     _amount(flow.amount, f"{where}.amount")
     units.parse(flow.unit, f"{where}.unit")
     given = [x for x in (flow.supplier, flow.gas, flow.factor_id) if x is not None]
@@ -76,36 +79,45 @@ def _check_flow(flow: Flow, where: str, known: set[str], factor_ids: set[str]) -
         raise InvalidParameter(
             f"{where}: give exactly one of supplier, gas, factor_id", field=where
         )
-    if flow.supplier is not None and flow.supplier not in known:
-        raise InvalidParameter(
-            f"{where}.supplier: no process {flow.supplier[:64]!r} (define it in the same call "
-            "or before)",
-            field=f"{where}.supplier",
-        )
+    if flow.supplier is not None:
+        if flow.supplier not in unit_of:
+            raise InvalidParameter(
+                f"{where}.supplier: no process {flow.supplier[:64]!r} (define it in the same "
+                "call or before)",
+                field=f"{where}.supplier",
+            )
+        units.multiplier(flow.unit, unit_of[flow.supplier], f"{where}.unit")
     if flow.gas is not None:
         if flow.gas not in catalog.gwp_sets()["AR6"]:
             raise InvalidParameter(f"{where}.gas: unknown gas {flow.gas[:20]!r}", field=where)
         units.multiplier(flow.unit, "kg", f"{where}.unit")
-    if flow.factor_id is not None and flow.factor_id not in factor_ids:
-        raise InvalidParameter(
-            f"{where}.factor_id: unknown factor {flow.factor_id[:128]!r}", field=where
-        )
+    if flow.factor_id is not None:
+        factor = factors.get(flow.factor_id)
+        if factor is None:
+            raise InvalidParameter(
+                f"{where}.factor_id: unknown factor {flow.factor_id[:128]!r}", field=where
+            )
+        units.multiplier(flow.unit, factor.unit, f"{where}.unit")
 
 
-def check(definitions: Sequence[Definition], known: set[str], factor_ids: set[str]) -> None:
-    """Every definition well formed; suppliers among ``known`` or the definitions."""
+def check(
+    definitions: Sequence[Definition], known: Mapping[str, str], factors: Mapping[str, Factor]
+) -> None:
+    """Every definition well formed; suppliers among ``known`` (code: unit) or the definitions."""
     if not definitions or len(definitions) > MAX_DEFINITIONS:
         raise InvalidParameter(f"give 1 to {MAX_DEFINITIONS} definitions", field="processes")
     codes = [d.code for d in definitions]
     if len(set(codes)) != len(codes):
         raise InvalidParameter("a process code is given twice", field="processes")
-    everything = known | set(codes)
     for i, d in enumerate(definitions):
         where = f"processes[{i}]"
-        if not re.match(CODE_PATTERN, d.code):
+        if not re.fullmatch(CODE_PATTERN, d.code):
             raise InvalidParameter(f"{where}.code: not a code", field=f"{where}.code")
         check_text(d.name, f"{where}.name", 200)
         units.parse(d.unit, f"{where}.unit")
+    unit_of = {**known, **{d.code: d.unit for d in definitions}}
+    for i, d in enumerate(definitions):
+        where = f"processes[{i}]"
         if d.kind not in KINDS:
             raise InvalidParameter(f"{where}.kind: process or product", field=f"{where}.kind")
         if not (math.isfinite(d.output) and 0 < d.output <= MAX_QUANTITY):
@@ -113,19 +125,33 @@ def check(definitions: Sequence[Definition], known: set[str], factor_ids: set[st
         if len(d.inputs) + len(d.emissions) > MAX_EXCHANGES:
             raise InvalidParameter(f"{where}: at most {MAX_EXCHANGES} exchanges", field=where)
         for j, flow in enumerate(d.inputs):
-            _check_flow(flow, f"{where}.inputs[{j}]", everything, factor_ids)
+            _check_flow(flow, f"{where}.inputs[{j}]", unit_of, factors)
         for j, flow in enumerate(d.emissions):
-            _check_flow(flow, f"{where}.emissions[{j}]", everything, factor_ids)
+            _check_flow(flow, f"{where}.emissions[{j}]", unit_of, factors)
+
+
+def _check_users(session: Session, definitions: Sequence[Definition]) -> None:
+    """A process given a new unit must still serve the processes that take it as an input."""
+    new_unit = {d.code: d.unit for d in definitions}
+    redefined = set(new_unit)
+    query = select(exchanges.c.process, exchanges.c.target, exchanges.c.unit).where(
+        exchanges.c.kind == "input", exchanges.c.target.in_(list(redefined)[:MAX_DEFINITIONS])
+    )
+    for user, supplier, unit in session.execute(query):
+        if user in redefined:
+            continue  # redefined in the same call: checked with its new inputs above
+        units.multiplier(unit, new_unit[supplier], f"process {user} (an input of {supplier})")
 
 
 def define(session: Session, definitions: Sequence[Definition], actor: Principal) -> list[str]:
     """Define (or redefine, if the actor owns them) processes; return their codes."""
-    require_reporter(actor)
     lock_log(session)
-    rows = session.execute(select(processes.c.code, processes.c.owner)).all()
-    owners = {code: owner for code, owner in rows}
+    actor = require_reporter(session, actor)
+    rows = session.execute(select(processes.c.code, processes.c.owner, processes.c.unit)).all()
+    owners = {code: owner for code, owner, _ in rows}
     named = [f.factor_id for d in definitions for f in d.emissions if f.factor_id]
-    check(definitions, set(owners), set(store.all_factors(session, named)))
+    check(definitions, {code: unit for code, _, unit in rows}, store.all_factors(session, named))
+    _check_users(session, definitions)
     now = datetime.now(UTC)
     for d in definitions:
         owner = owners.get(d.code)

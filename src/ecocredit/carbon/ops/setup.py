@@ -19,7 +19,7 @@ from ecocredit.carbon.model import CODE_PATTERN, MAX_QUANTITY
 from ecocredit.carbon.ops.common import lock_log, require_organisation, require_reporter
 from ecocredit.carbon.records import ACTIVITY_PATTERN
 from ecocredit.carbon.tables import facilities, factors, organisations
-from ecocredit.errors import Conflict, InvalidParameter
+from ecocredit.errors import Conflict, InvalidParameter, NotFound
 from ecocredit.ledger import service as ledger
 from ecocredit.ledger.events import (
     CARBON_FACILITY_REGISTERED,
@@ -33,7 +33,7 @@ FACTOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
 
 
 def _code(value: str, field: str) -> str:
-    if not re.match(CODE_PATTERN, value):
+    if not re.fullmatch(CODE_PATTERN, value):
         raise InvalidParameter(
             f"{field}: {value[:70]!r} is not a code (letters, digits, _ . -; at most 64)",
             field=field,
@@ -45,7 +45,7 @@ def register_organisation(
     session: Session, code: str, name: str, account: str, industry: str, actor: Principal
 ) -> None:
     """Register an organisation reported by ``account`` (the actor itself, or any if admin)."""
-    require_reporter(actor)
+    actor = require_reporter(session, actor)
     _code(code, "organisation")
     name = check_text(name, "name", 200)
     industry = check_text(industry, "industry", 100, required=False)
@@ -53,7 +53,10 @@ def register_organisation(
         raise InvalidParameter(
             "only the admin registers an organisation for another account", field="account"
         )
-    reporter = accounts.principal(session, account)  # NotFound names an unknown account
+    try:
+        reporter = accounts.principal(session, account)
+    except NotFound as exc:
+        raise NotFound(f"no account {account!r}", field="account") from exc
     if not (reporter.has(Role.REPORTER) or reporter.has(Role.ADMIN)):
         raise InvalidParameter(f"account {account!r} has no role 'reporter'", field="account")
     lock_log(session)
@@ -124,9 +127,9 @@ class NewFactor:
 
 
 def _check_factor(factor: NewFactor) -> None:
-    if not FACTOR_NAME.match(factor.name):
+    if not FACTOR_NAME.fullmatch(factor.name):
         raise InvalidParameter("name: letters, digits, _ . -; at most 63", field="name")
-    if not re.match(ACTIVITY_PATTERN, factor.activity):
+    if not re.fullmatch(ACTIVITY_PATTERN, factor.activity):
         raise InvalidParameter("activity: lower-case letters, digits, _ . -", field="activity")
     units.parse(factor.unit, "unit")
     gwp = catalog.gwp_sets()["AR6"]
@@ -144,7 +147,7 @@ def _check_factor(factor: NewFactor) -> None:
 
 def add_factor(session: Session, factor: NewFactor, actor: Principal) -> str:
     """Add the actor's own factor; return its id ``<account>/<name>``. Never replaces one."""
-    require_reporter(actor)
+    actor = require_reporter(session, actor)
     _check_factor(factor)
     source = check_text(factor.source, "source", 500)
     method = check_text(factor.method, "method", 32)
