@@ -355,3 +355,12 @@ def test_values_written_count_measurements_not_the_published_aqi(monitor) -> Non
     runtime, actor, _ = monitor
     data = HEADER.replace("\n", ",aqi\n") + "1001A,2026-11-20T10:00,35,50,5,20,0.5,60,50\n"
     assert _import(runtime, actor, data.encode()).values_written == 6
+
+
+def test_a_role_taken_away_after_authentication_no_longer_writes(
+    monitor: tuple[Runtime, Principal, str],
+) -> None:
+    runtime, actor, _ = monitor  # the principal as it was when the caller authenticated
+    runtime.db.write(lambda s: accounts.set_roles(s, "centre", [Role.HOLDER], "system"))
+    with pytest.raises(PermissionDenied, match="monitor"):
+        runtime.db.write(lambda s: service.register_stations(s, STATIONS[:1], actor))

@@ -8,18 +8,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.errors import PermissionDenied
 from ecocredit.ledger import events, store
 from ecocredit.ledger.events import EventType
 
 
-def require_monitor(actor: Principal) -> None:
-    """Only a monitoring operator (or the admin) changes stations and data."""
-    if not (actor.has(Role.MONITOR) or actor.has(Role.ADMIN)):
+def require_monitor(session: Session, actor: Principal) -> None:
+    """Only a monitoring operator (or the admin) changes stations and data.
+
+    The roles are read again in the write's own transaction: a role taken away after the
+    caller authenticated no longer counts.
+    """
+    current = accounts.principal(session, actor.name)
+    if not (current.has(Role.MONITOR) or current.has(Role.ADMIN)):
         raise PermissionDenied(
             f"account {actor.name!r} may not change air-quality data: it needs the role "
-            f"'monitor' (it has {actor.describe_roles()})"
+            f"'monitor' (it has {current.describe_roles()})"
         )
 
 

@@ -98,7 +98,7 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Read, check and store ``files`` as one import of ``status`` data."""
-    require_monitor(actor)
+    require_monitor(session, actor)
     begin(session)
     codes = store.station_codes(session)
     report = ImportReport(None, DataStatus(status))

@@ -67,7 +67,7 @@ def _row(station: Station) -> dict[str, object]:
 
 def register(session: Session, items: Sequence[Station], actor: Principal) -> dict[str, int]:
     """Add new stations and update changed ones; return how many of each (and unchanged)."""
-    require_monitor(actor)
+    require_monitor(session, actor)
     checked = [check(s) for s in items]
     moment = begin(session)
     existing = {

@@ -18,7 +18,7 @@ from ecocredit.text import check_text
 
 def set_target(session: Session, target: Target, actor: Principal) -> None:
     """Set (or replace) the target of a subject, pollutant and year; logged."""
-    require_monitor(actor)
+    require_monitor(session, actor)
     for name in ("value", "baseline"):
         value = getattr(target, name)
         if not math.isfinite(value) or value < 0:
