@@ -280,3 +280,19 @@ def test_intensity_per_output_and_per_revenue(carbon: Carbon) -> None:
     with pytest.raises(InvalidParameter) as caught:
         carbon.write(lambda s: service.set_options(s, "ACME", 2025, bad, acme))
     assert caught.value.field == "gwp"
+
+
+def test_a_draft_report_follows_every_change_of_the_draft(carbon: Carbon) -> None:
+    carbon.load(YEAR_2024.splitlines()[0] + "\n")
+    first = carbon.report()
+    assert first["summary"]["totals_t"]["scope1"] == "309.591"
+    assert carbon.report() == first  # read again: the same report
+    carbon.load(YEAR_2024.splitlines()[1] + "\n")
+    assert carbon.report()["summary"]["records"] == 2
+    carbon.load(YEAR_2024.splitlines()[2] + "\n", replace=True)
+    assert carbon.report()["summary"]["totals_t"]["scope1"] == "0.000"
+    options = service.ReportOptions(2024, "AR5", None, Intensity(10.0, "t", None))
+    actor = carbon.who("acme")
+    carbon.write(lambda s: service.set_options(s, "ACME", 2024, options, actor))
+    changed = carbon.report()
+    assert changed["gwp_set"] == "AR5" and "per_output" in changed["summary"]["intensity"]

@@ -7,6 +7,7 @@ submitted version.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from ecocredit.carbon.tables import facilities, inventories, organisations, reco
 from ecocredit.errors import NotFound
 
 SUBMITTED = "submitted"
+CACHED_DRAFTS = 8  # draft reports kept per database connection
 
 
 def organisation_list(session: Session) -> list[dict[str, Any]]:
@@ -129,11 +131,27 @@ def report(session: Session, code: str, year: int, version: int | None = None) -
         found["ledger_index"] = row["ledger_index"]
         found["submitted_at"] = row["submitted_at"].isoformat()
     else:
-        found = inventory.build_report(session, row, pinned=None, as_of=None)
+        found = copy.deepcopy(_draft_report(session, row))
     found["year_on_year"] = year_on_year(session, code, year, found["summary"]["totals_t"])
     found["versions"] = versions(session, code, year)
     found["name"] = organisation(session, code)["name"]
     return dict(found)
+
+
+def _draft_report(session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A draft's report, computed once per revision of the draft.
+
+    Kept on the database connection (``Connection.info``), so a draft of a million records
+    read again and again is computed once, not at every request.
+    """
+    key = ("carbon.draft", row["id"], row["revision"])
+    cache = session.connection().info.setdefault("carbon.drafts", {})
+    if key not in cache:
+        if len(cache) >= CACHED_DRAFTS:
+            cache.pop(next(iter(cache)))
+        cache[key] = inventory.build_report(session, row, pinned=None, as_of=None)
+    report: dict[str, Any] = cache[key]
+    return report
 
 
 def year_on_year(

@@ -79,6 +79,7 @@ inventories = Table(
     Column("output_unit", String(40)),
     Column("revenue_wan_cny", Float),
     Column("reason", String(500), nullable=False),  # why this version exists
+    Column("revision", Integer, nullable=False, default=0),  # +1 at each change of a draft
     Column("records_sha256", String(64)),
     Column("sha256", String(64)),
     Column("summary", Text),  # JSON of the totals, written on submission

@@ -67,7 +67,7 @@ def _draft(session: Session, organisation: str, year: int) -> dict[str, Any]:
     if latest is None:
         row = {
             "organisation": organisation, "year": year, "version": 1, "status": DRAFT,
-            "gwp": catalog.defaults()["gwp"], "reason": "first version",
+            "gwp": catalog.defaults()["gwp"], "reason": "first version", "revision": 0,
             "created_at": datetime.now(UTC),
         }  # fmt: skip
         session.execute(insert(inventories).values(**row))
@@ -127,6 +127,7 @@ def import_records(
         _check_against_draft(session, draft, frame, name)
     first = store.last_number(session, draft["id"]) + 1
     store.insert(session, draft["id"], frame, first)
+    _touch(session, draft["id"])
     data = {
         "organisation": organisation, "year": year, "version": draft["version"], "name": name,
         "sha256": sha256, "records": frame.height, "replaced": replace,
@@ -134,6 +135,15 @@ def import_records(
     ledger.record(session, CARBON_RECORDS_IMPORTED, actor.name, data)
     total = first - 1 + frame.height
     return Imported(organisation, year, draft["version"], frame.height, total)
+
+
+def _touch(session: Session, inventory_id: int) -> None:
+    """Count a change of a draft, so that reports computed before it are not reused."""
+    session.execute(
+        update(inventories)
+        .where(inventories.c.id == inventory_id)
+        .values(revision=inventories.c.revision + 1)
+    )
 
 
 def _options(row: dict[str, Any]) -> inventory.ReportOptions:
@@ -175,6 +185,7 @@ def set_options(
             output_quantity=options.intensity.output_quantity,
             output_unit=options.intensity.output_unit,
             revenue_wan_cny=options.intensity.revenue_wan_cny,
+            revision=inventories.c.revision + 1,
         )
     )
 
@@ -225,7 +236,7 @@ def correct(session: Session, organisation: str, year: int, reason: str, actor: 
     keep = ("gwp", "series", "output_quantity", "output_unit", "revenue_wan_cny")
     row = {k: latest[k] for k in keep} | {
         "organisation": organisation, "year": year, "version": latest["version"] + 1,
-        "status": DRAFT, "reason": reason, "created_at": datetime.now(UTC),
+        "status": DRAFT, "reason": reason, "revision": 0, "created_at": datetime.now(UTC),
     }  # fmt: skip
     session.execute(insert(inventories).values(**row))
     created = _latest(session, organisation, year)

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("output_unit", sa.String(40), nullable=True),
         sa.Column("revenue_wan_cny", sa.Float(), nullable=True),
         sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("records_sha256", sa.String(64), nullable=True),
         sa.Column("sha256", sa.String(64), nullable=True),
         sa.Column("summary", sa.Text(), nullable=True),
