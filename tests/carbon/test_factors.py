@@ -1,8 +1,9 @@
 """Published factors, GWP sets, units and the default selection, against the worked examples.
 
-The worked examples (A, B, C) are in /work/shared/reference/carbon/worked_examples.md; the
-numbers a user would check by hand are computed here through the engine (``compute_frame``)
-and through each factor's own published parameters.
+Worked examples: A (scope 2 electricity at the MEE/NBS and ETS factors), B (fuel combustion
+by the Chinese guideline formula and by IPCC 2006 Tier 1) and C (intensity over ten years).
+The numbers a user would check by hand are computed here through the engine
+(``compute_frame``) and through each factor's own published parameters.
 """
 
 from __future__ import annotations
