@@ -134,12 +134,13 @@ def import_command(
     frame = service.read_csv(data, path.name, year)
     sha256 = hashlib.sha256(data).hexdigest()
     runtime = open_runtime(get_settings())
-    done = runtime.db.write(
-        lambda s: service.import_records(
-            s, organisation, year, frame, (path.name, sha256), accounts.principal(s, actor),
-            replace=replace,
-        )
-    )  # fmt: skip
+    with console.progress("importing records", frame.height) as advance:
+        done = runtime.db.write(
+            lambda s: service.import_records(
+                s, organisation, year, frame, (path.name, sha256), accounts.principal(s, actor),
+                replace=replace, progress=advance,
+            )
+        )  # fmt: skip
     runtime.sign_checkpoint()
     console.show(
         f"{done.records} records added to {organisation} {year} version {done.version} "

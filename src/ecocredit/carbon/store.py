@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -25,7 +25,13 @@ CHUNK = 50_000
 CHUNK_IDS = 500  # ids per IN list: well within every driver's parameter limit
 
 
-def insert(session: Session, inventory_id: int, frame: pl.DataFrame, first: int) -> None:
+def insert(
+    session: Session,
+    inventory_id: int,
+    frame: pl.DataFrame,
+    first: int,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Write ``frame``'s records to the inventory, numbered from ``first``."""
     out = frame.with_row_index("number", offset=first).select(
         pl.lit(inventory_id, dtype=pl.Int64),
@@ -43,7 +49,10 @@ def insert(session: Session, inventory_id: int, frame: pl.DataFrame, first: int)
         "note",
     )
     for start in range(0, out.height, CHUNK):
-        fastsql.insert_many(session, records, out.slice(start, CHUNK).iter_rows())
+        chunk = out.slice(start, CHUNK)
+        fastsql.insert_many(session, records, chunk.iter_rows())
+        if progress is not None:
+            progress(chunk.height)
 
 
 def last_number(session: Session, inventory_id: int) -> int:

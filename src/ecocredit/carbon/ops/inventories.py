@@ -8,6 +8,7 @@ reason; it is filled and submitted like the first, and every version stays reada
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -107,8 +108,12 @@ def import_records(
     actor: Principal,
     *,
     replace: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Imported:
-    """Add checked records (see :mod:`ecocredit.carbon.records`) to the year's draft."""
+    """Add checked records (see :mod:`ecocredit.carbon.records`) to the year's draft.
+
+    ``progress`` hears how many records each written chunk held.
+    """
     name, sha256 = source
     lock_log(session)
     require_organisation(session, organisation, actor)
@@ -126,7 +131,7 @@ def import_records(
     else:
         _check_against_draft(session, draft, frame, name)
     first = store.last_number(session, draft["id"]) + 1
-    store.insert(session, draft["id"], frame, first)
+    store.insert(session, draft["id"], frame, first, progress)
     _touch(session, draft["id"])
     data = {
         "organisation": organisation, "year": year, "version": draft["version"], "name": name,
