@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -37,6 +39,24 @@ def run_cli(
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)
+
+
+def installation_cli(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Outcome]:
+    """``ecocredit COMMAND [ARG…]`` in-process on an installation in ``tmp_path``, initialised."""
+    monkeypatch.setenv("ECOCREDIT_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ECOCREDIT_DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+
+    def run(command: str, *more: str) -> Outcome:
+        return run_cli([*shlex.split(command), *more], monkeypatch, capsys)
+
+    assert run("init").code == 0
+    return run
 
 
 def free_port() -> int:

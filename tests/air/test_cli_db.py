@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import Outcome, run_cli
+from tests.cli_helpers import Outcome, installation_cli
 
 Cli = Callable[..., Outcome]
 STATIONS = (
@@ -26,14 +25,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Cli:
-    monkeypatch.setenv("ECOCREDIT_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("ECOCREDIT_DATABASE_URL", database_url)
-    monkeypatch.chdir(tmp_path)
-
-    def run(command: str, *more: str) -> Outcome:
-        return run_cli([*shlex.split(command), *more], monkeypatch, capsys)
-
-    assert run("init").code == 0
+    run = installation_cli(database_url, tmp_path, monkeypatch, capsys)
     assert run("accounts create centre --role monitor").code == 0
     return run
 

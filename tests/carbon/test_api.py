@@ -6,20 +6,12 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import Role
-from ecocredit.app import create_app
-from ecocredit.runtime import InitResult
+from tests.carbon.conftest import API, INVENTORY, ORG, Api
 
-API = "/v1/carbon"
-ORG = f"{API}/organisations/ACME"
-INVENTORY = f"{ORG}/inventories/2024"
 CSV = (
     "facility,period_start,period_end,scope,category,activity,quantity,unit,factor_id\n"
     "F1,2024-01-01,2024-06-30,1,stationary_combustion,diesel,100,t,\n"
@@ -29,39 +21,6 @@ JSON_ROWS = [
     {"facility": "F1", "period_start": "2024-07-01", "period_end": "2024-12-31", "scope": 1,
      "category": "stationary_combustion", "activity": "diesel", "quantity": 50, "unit": "t"},
 ]  # fmt: skip
-
-
-class Api:
-    """A client of an installation with reporters acme and rival and a holder, by key."""
-
-    def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
-        self.client, self.keys = client, keys
-
-    def __call__(self, method: str, path: str, who: str | None = None, **kw: Any) -> Any:
-        headers = kw.pop("headers", {})
-        if who is not None:
-            headers["Authorization"] = f"Bearer {self.keys[who]}"
-        return self.client.request(method, path, headers=headers, **kw)
-
-    def records(self, body: str | bytes, kind: str = "text/csv", who: str = "acme", **kw: Any):
-        data = body if isinstance(body, bytes) else body.encode()
-        return self("POST", f"{INVENTORY}/records", who, content=data,
-                    headers={"Content-Type": kind}, **kw)  # fmt: skip
-
-
-@pytest.fixture
-def api(installed: InitResult) -> Iterator[Api]:
-    def setup(session: Any) -> dict[str, str]:
-        keys = {}
-        for name, role in (("acme", Role.REPORTER), ("rival", Role.REPORTER),
-                           ("holder", Role.HOLDER)):  # fmt: skip
-            keys[name] = accounts.create_account(session, name, [role], "system")[1]
-        return keys
-
-    keys = installed.runtime.db.write(setup)
-    app = create_app(runtime=installed.runtime)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, keys)
 
 
 @pytest.fixture

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import Role
-from ecocredit.app import create_app
-from ecocredit.carbon import tables
-from ecocredit.ledger import store as ledger_store
-from ecocredit.runtime import InitResult
+from tests.carbon.conftest import API, INVENTORY, ORG, Api
 
-API = "/v1/carbon"
-ORG = f"{API}/organisations/ACME"
-INVENTORY = f"{ORG}/inventories/2024"
 CSV = (
     "facility,period_start,period_end,scope,category,activity,quantity,unit,factor_id\n"
     "F1,2024-01-01,2024-06-30,1,stationary_combustion,diesel,100,t,\n"
@@ -29,54 +19,16 @@ ROW = (
     '{"facility": "F1", "period_start": "2024-01-01", "period_end": "2024-01-31", "scope": 1, '
     '"category": "stationary_combustion", "activity": "diesel", "quantity": 1, "unit": "t"'
 )
-USERS = (("acme", Role.REPORTER), ("rival", Role.REPORTER), ("holder", Role.HOLDER))
-TABLES = ("organisations", "facilities", "factors", "inventories", "records", "processes",
-          "exchanges")  # fmt: skip
-
-
-class Api:
-    """A client of an installation with reporters acme and rival and a holder, by key."""
-
-    def __init__(self, client: TestClient, keys: dict[str, str], installed: InitResult) -> None:
-        self.client, self.keys, self.installed = client, keys, installed
-
-    def __call__(self, method: str, path: str, who: str | None = None, **kw: Any) -> Any:
-        headers = kw.pop("headers", {})
-        if who is not None:
-            headers["Authorization"] = f"Bearer {self.keys[who]}"
-        return self.client.request(method, path, headers=headers, **kw)
-
-    def records(self, body: str | bytes, kind: str = "text/csv", who: str = "acme", **kw: Any):
-        data = body if isinstance(body, bytes) else body.encode()
-        headers = {"Content-Type": kind} | kw.pop("headers", {})
-        return self("POST", f"{INVENTORY}/records", who, content=data, headers=headers, **kw)
-
-    def processes(self, body: Any, who: str = "acme") -> Any:
-        return self("POST", f"{API}/processes", who, json={"processes": body})
-
-    def state(self) -> tuple[int, ...]:
-        """The log's size and the row count of every carbon table."""
-        with self.installed.runtime.db.read() as session:
-            size = ledger_store.read_head(session).size
-            count = [select(func.count()).select_from(getattr(tables, t)) for t in TABLES]
-            return (size, *(session.execute(c).scalar_one() for c in count))
 
 
 @pytest.fixture
-def acme(installed: InitResult) -> Iterator[Api]:
+def acme(api: Api) -> Api:
     """ACME registered by acme, with facility F1 in Hebei; rival and holder have keys too."""
-
-    def setup(session: Any) -> dict[str, str]:
-        return {n: accounts.create_account(session, n, [r], "system")[1] for n, r in USERS}
-
-    keys = installed.runtime.db.write(setup)
-    with TestClient(create_app(runtime=installed.runtime), raise_server_exceptions=False) as c:
-        api = Api(c, keys, installed)
-        body = {"organisation": "ACME", "name": "Acme Steel"}
-        assert api("POST", f"{API}/organisations", "acme", json=body).status_code == 201
-        site = {"facility": "F1", "name": "Hebei works", "province": "河北"}
-        assert api("POST", f"{ORG}/facilities", "acme", json=site).status_code == 201
-        yield api
+    body = {"organisation": "ACME", "name": "Acme Steel"}
+    assert api("POST", f"{API}/organisations", "acme", json=body).status_code == 201
+    site = {"facility": "F1", "name": "Hebei works", "province": "河北"}
+    assert api("POST", f"{ORG}/facilities", "acme", json=site).status_code == 201
+    return api
 
 
 def process(code: str, inputs: Any = (), emissions: Any = (), unit: str = "kg") -> dict[str, Any]:
