@@ -154,22 +154,10 @@ def compute(
     return Computed(records, gases, {gas: gwp[gas] for gas in gases}, factors, notes)
 
 
-def _market(records: pl.DataFrame, factors: Mapping[str, Factor]) -> tuple[pl.DataFrame, list[str]]:
-    """Market-based CO2e: instruments cover each facility's grid electricity at zero.
-
-    Electricity whose record names its own factor (a supplier's) is contractual already: it
-    keeps that factor and no certificate is spent on it.
-    """
-    electric = (pl.col("category") == ELECTRICITY) & pl.col("factor_id").is_null()
-    instrument = pl.col("category").is_in(list(INSTRUMENTS))
-    energy_units = records.filter(electric | instrument).get_column("unit").unique().to_list()
-    to_kwh = {unit: units.multiplier(unit, "kWh", "unit") for unit in energy_units}
-    kwh = pl.col("quantity") * pl.col("unit").replace_strict(
-        to_kwh, default=0.0, return_dtype=pl.Float64
-    )
-    scoped = records.with_columns(
-        pl.when(electric | instrument).then(kwh).otherwise(0.0).alias("_kwh")
-    )
+def _coverage(
+    scoped: pl.DataFrame, electric: pl.Expr, instrument: pl.Expr
+) -> tuple[pl.DataFrame, list[str]]:
+    """Per facility, the share of its grid electricity that instruments cover (at most 1)."""
     cover = (
         scoped.group_by("facility")
         .agg(
@@ -188,6 +176,26 @@ def _market(records: pl.DataFrame, factors: Mapping[str, Factor]) -> tuple[pl.Da
         f"{used / 1000:,.3f} MWh of electricity; the excess is not counted"
         for facility, used, covered, _ in cover.filter(pl.col("covered") > pl.col("used")).rows()
     ]
+    return cover, sorted(notes)
+
+
+def _market(records: pl.DataFrame, factors: Mapping[str, Factor]) -> tuple[pl.DataFrame, list[str]]:
+    """Market-based CO2e: instruments cover each facility's grid electricity at zero.
+
+    Electricity whose record names its own factor (a supplier's) is contractual already: it
+    keeps that factor and no certificate is spent on it.
+    """
+    electric = (pl.col("category") == ELECTRICITY) & pl.col("factor_id").is_null()
+    instrument = pl.col("category").is_in(list(INSTRUMENTS))
+    energy_units = records.filter(electric | instrument).get_column("unit").unique().to_list()
+    to_kwh = {unit: units.multiplier(unit, "kWh", "unit") for unit in energy_units}
+    kwh = pl.col("quantity") * pl.col("unit").replace_strict(
+        to_kwh, default=0.0, return_dtype=pl.Float64
+    )
+    scoped = records.with_columns(
+        pl.when(electric | instrument).then(kwh).otherwise(0.0).alias("_kwh")
+    )
+    cover, notes = _coverage(scoped, electric, instrument)
     market = (
         pl.when(electric)
         .then(pl.col("market_full") * (1.0 - pl.col("_share")))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -35,6 +36,7 @@ REQUIRED = (
 )
 OPTIONAL = ("factor_id", "evidence_sha256", "note")
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
 ACTIVITY_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,63}$"
 MAX_NOTE = 500
 MAX_RECORDS = 5_000_000
@@ -114,7 +116,7 @@ def _checked(raw: pl.DataFrame, name: str, year: int, first_line: int) -> pl.Dat
         [pl.lit("").alias(c) for c in OPTIONAL if c not in raw.columns]
     ).with_row_index("line", offset=first_line)
     frame = frame.with_columns(pl.col("line").cast(pl.Int64), pl.col(pl.String).str.strip_chars())
-    _check_text(frame, name)
+    _apply(frame, _text_rules(), name)
     typed = _typed(frame, name, year)
     _check_categories(typed, name)
     for unit in typed.get_column("unit").unique().to_list():
@@ -126,53 +128,63 @@ def _checked(raw: pl.DataFrame, name: str, year: int, first_line: int) -> pl.Dat
     return typed.select(list(RECORD_SCHEMA))
 
 
-def _check_text(frame: pl.DataFrame, name: str) -> None:
-    _check(
-        frame,
-        ~pl.col("facility").str.contains(CODE_PATTERN),
-        name,
-        "facility",
-        "not a facility code",
-    )
-    _check(
-        frame,
-        ~pl.col("activity").str.contains(ACTIVITY_PATTERN),
-        name,
-        "activity",
-        "not an activity name (lower-case letters, digits, _ . -, e.g. diesel, electricity)",
-    )
-    _check(
-        frame,
-        (pl.col("factor_id") != "") & ~pl.col("factor_id").str.contains(FACTOR_ID_PATTERN),
-        name,
-        "factor_id",
-        "not a factor id",
-    )
-    _check(
-        frame,
-        (pl.col("evidence_sha256") != "")
-        & ~pl.col("evidence_sha256").str.contains(r"^[0-9a-f]{64}$"),
-        name,
-        "evidence_sha256",
-        "must be a SHA-256 in 64 lower-case hex digits",
-    )
-    _check(
-        frame,
-        pl.col("note").str.len_chars() > MAX_NOTE,
-        name,
-        "note",
-        f"longer than {MAX_NOTE} characters",
-    )
-    _check(
-        frame,
-        pl.col("note").str.contains(r"[\x00-\x08\x0b-\x1f\x7f]"),
-        name,
-        "note",
-        "contains control characters",
-    )
+@dataclass(frozen=True)
+class Rule:
+    """A check of one column: where ``bad`` holds, the row is refused with ``message``."""
+
+    column: str
+    bad: pl.Expr
+    message: str
+    shown: str = ""  # the column whose text the error quotes, if not ``column``
+
+
+def _apply(frame: pl.DataFrame, rules: list[Rule], name: str) -> None:
+    for rule in rules:
+        _check(frame, rule.bad, name, rule.column, rule.message, rule.shown)
+
+
+def _text_rules() -> list[Rule]:
+    given = {c: pl.col(c) != "" for c in ("factor_id", "evidence_sha256")}
+    return [
+        Rule("facility", ~pl.col("facility").str.contains(CODE_PATTERN), "not a facility code"),
+        Rule("activity", ~pl.col("activity").str.contains(ACTIVITY_PATTERN),
+             "not an activity name (lower-case letters, digits, _ . -, e.g. diesel, electricity)"),
+        Rule("factor_id", given["factor_id"] & ~pl.col("factor_id").str.contains(FACTOR_ID_PATTERN),
+             "not a factor id"),
+        Rule("evidence_sha256",
+             given["evidence_sha256"] & ~pl.col("evidence_sha256").str.contains(SHA256_HEX),
+             "must be a SHA-256 in 64 lower-case hex digits"),
+        Rule("note", pl.col("note").str.len_chars() > MAX_NOTE,
+             f"longer than {MAX_NOTE} characters"),
+        Rule("note", pl.col("note").str.contains(r"[\x00-\x08\x0b-\x1f\x7f]"),
+             "contains control characters"),
+    ]  # fmt: skip
+
+
+def _value_rules(year: int) -> list[Rule]:
+    start, end, quantity = pl.col("period_start"), pl.col("period_end"), pl.col("quantity")
+    dates = [
+        Rule(c, pl.col(c).is_null() | ~pl.col(f"raw_{c}").str.contains(ISO_DATE),
+             "not a date YYYY-MM-DD", f"raw_{c}")
+        for c in ("period_start", "period_end")
+    ]  # fmt: skip
+    return [
+        *dates,
+        Rule("period_end", end < start, "the period ends before it starts"),
+        Rule("period_start", (start.dt.year() != year) | (end.dt.year() != year),
+             f"the period is not inside the inventory year {year}"),
+        Rule("scope", pl.col("scope").is_null() | ~pl.col("scope").is_in([1, 2, 3]),
+             "must be 1, 2 or 3", "raw_scope"),
+        Rule("quantity", quantity.is_null() | quantity.is_nan() | quantity.is_infinite(),
+             "not a finite number", "raw_quantity"),
+        Rule("quantity", quantity < 0,
+             "is negative; a quantity is what was used: correct a record in a new version instead"),
+        Rule("quantity", quantity > MAX_QUANTITY, f"larger than {MAX_QUANTITY:g}"),
+    ]  # fmt: skip
 
 
 def _typed(frame: pl.DataFrame, name: str, year: int) -> pl.DataFrame:
+    """The columns as dates and numbers, checked; the raw text is kept for the errors."""
     raw = frame.select(
         pl.col(c).alias(f"raw_{c}") for c in ("period_start", "period_end", "scope", "quantity")
     )
@@ -182,45 +194,7 @@ def _typed(frame: pl.DataFrame, name: str, year: int) -> pl.DataFrame:
         pl.col("scope").cast(pl.Int8, strict=False),
         pl.col("quantity").cast(pl.Float64, strict=False),
     )
-    for column in ("period_start", "period_end"):
-        bad = pl.col(column).is_null() | ~pl.col(f"raw_{column}").str.contains(ISO_DATE)
-        _check(typed, bad, name, column, "not a date YYYY-MM-DD", f"raw_{column}")
-    _check(
-        typed,
-        pl.col("period_end") < pl.col("period_start"),
-        name,
-        "period_end",
-        "the period ends before it starts",
-    )
-    outside = (pl.col("period_start").dt.year() != year) | (pl.col("period_end").dt.year() != year)
-    _check(
-        typed, outside, name, "period_start", f"the period is not inside the inventory year {year}"
-    )
-    _check(
-        typed,
-        pl.col("scope").is_null() | ~pl.col("scope").is_in([1, 2, 3]),
-        name,
-        "scope",
-        "must be 1, 2 or 3",
-        "raw_scope",
-    )
-    quantity = pl.col("quantity")
-    _check(
-        typed,
-        quantity.is_null() | quantity.is_nan() | quantity.is_infinite(),
-        name,
-        "quantity",
-        "not a finite number",
-        "raw_quantity",
-    )
-    _check(
-        typed,
-        quantity < 0,
-        name,
-        "quantity",
-        "is negative; a quantity is what was used: correct a record in a new version instead",
-    )
-    _check(typed, quantity > MAX_QUANTITY, name, "quantity", f"larger than {MAX_QUANTITY:g}")
+    _apply(typed, _value_rules(year), name)
     return typed.with_columns(
         pl.col("factor_id").replace("", None),
         pl.col("evidence_sha256").replace("", None),
