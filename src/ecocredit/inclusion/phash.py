@@ -1,0 +1,162 @@
+"""Fingerprints of evidence photos, so the same photo submitted twice is caught.
+
+Participants prove a low-carbon action with a photo (a clean plate, sorted recycling, a haul
+of marine plastic). A photo reused for a second claim rarely arrives byte for byte: messaging
+apps re-compress it, phones resize it, editors brighten it. Two fingerprints catch it:
+
+* ``sha256_hex`` — the exact bytes; a match is certain.
+* ``perceptual_hash`` — a 64-bit DCT perceptual hash ("pHash"): the picture is reduced to a
+  32×32 grey image, its 2-D DCT-II taken, and each of the 8×8 lowest frequencies gives one
+  bit: 1 when the coefficient is above the median of the 63 non-DC ones. Low frequencies
+  describe the layout of light and dark, which re-compression, resizing and mild brightness
+  changes barely move, while they differ between two different scenes.
+
+Threshold: two hashes at ``hamming`` distance <= ``NEAR_DUPLICATE_BITS`` (10 of 64) are near
+duplicates. Re-compression (JPEG quality 60-90), resizing (50-150 %), PNG↔JPEG conversion and
+a 10 % brightness change move a hash by 0-4 bits in the tests, so 10 leaves a margin. Unrelated
+pictures sit near 32 bits apart (every hash has 32 bits set, see below); 10 is more than five
+standard deviations away for independent bits. Photos of near-identical scenes (two different
+empty white plates) can still fall within 10 bits, so a perceptual match is a reason to review,
+not proof of fraud; only the SHA-256 match is. Pictures with almost no structure (a blank wall,
+a plain linear ramp) have most of the 63 AC terms near zero, so their bits rest on rounding
+noise and can move by more than 10 under re-compression: such photos fingerprint poorly.
+
+Decoding untrusted files is the risky part, so it is fenced: at most ``MAX_BYTES`` of input,
+an allow-list of formats (no EPS, whose loader runs Ghostscript), the declared pixel count is
+checked against ``MAX_PIXELS`` before any pixel is decoded, truncated files are refused (Pillow's
+default), and every decoder failure becomes ``InvalidParameter`` naming the field. Animated
+images and multi-page TIFFs are hashed by their first frame; EXIF orientation is applied first,
+so a photo whose pixels were rotated to match its tag hashes like the tagged original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy.fft import dctn  # type: ignore[import-untyped]
+
+from ecocredit.errors import InvalidParameter
+
+HASH_BITS = 64
+NEAR_DUPLICATE_BITS = 10
+MAX_BYTES = 20 * 1024 * 1024  # a 50 MP phone photo as a high-quality JPEG is ~15 MB
+MAX_PIXELS = 40_000_000  # above any phone camera's default; 160 MB decoded as RGBA
+MIN_SIDE = 8  # below the 8×8 frequencies the hash keeps there is nothing to fingerprint
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG covers phones' MPO files
+
+_SIDE = 32
+_LOW = 8
+_DRAFT_SIZE = (256, 256)  # JPEG decodes at 1/2..1/8 scale but never below this: fast, still sharp
+_REDUCING_GAP = 2.0
+_MASK64 = (1 << HASH_BITS) - 1
+# Pillow's decoders signal damaged input with any of these, not with one exception class.
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+)
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the SHA-256 of ``data`` as 64 lowercase hex digits: the exact-duplicate key."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def hamming(a: int, b: int) -> int:
+    """Return the number of bits in which two 64-bit hashes differ (0..64)."""
+    if not (0 <= a <= _MASK64 and 0 <= b <= _MASK64):
+        raise ValueError("perceptual hashes are integers in [0, 2**64)")
+    return (a ^ b).bit_count()
+
+
+def perceptual_hash(data: bytes, field: str = "evidence") -> int:
+    """Return the 64-bit DCT perceptual hash of an image file, an int in [0, 2**64).
+
+    Raise ``InvalidParameter`` naming ``field`` when ``data`` is empty, too large, not an
+    image in a supported format, truncated or damaged, a decompression bomb, or smaller than
+    8×8 pixels.
+    """
+    gray = _decode_gray(data, field)
+    small = gray.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
+    pixels = np.asarray(small, dtype=np.float64)
+    low = np.asarray(dctn(pixels, type=2, norm="ortho"), dtype=np.float64)[:_LOW, :_LOW].ravel()
+    # The DC term is the mean brightness, far larger than the rest; left in, it would skew the
+    # median. With 63 AC terms the median is one of them, so exactly 31 AC bits are set, and
+    # the DC bit (positive for any non-black picture) makes 32: every hash is balanced.
+    bits = low > np.median(low[1:])
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")
+
+
+def _decode_gray(data: bytes, field: str) -> Image.Image:
+    """Decode the first frame, upright, as 8-bit grey; refuse anything unsafe or unusable."""
+    if not data:
+        raise InvalidParameter("The evidence file is empty.", field=field)
+    if len(data) > MAX_BYTES:
+        raise InvalidParameter(
+            f"The evidence file is {len(data):,} bytes; the limit is {MAX_BYTES:,}.", field=field
+        )
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as img:
+            _check_size(img.size, field)
+            img.draft("L", _DRAFT_SIZE)  # a no-op for formats other than JPEG
+            img.load()
+            return _to_gray(ImageOps.exif_transpose(img))
+    except UnidentifiedImageError as exc:
+        raise InvalidParameter(
+            f"The evidence file is not an image in a supported format ({', '.join(FORMATS)}).",
+            field=field,
+        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(field) from exc
+    except _DECODE_ERRORS as exc:
+        raise InvalidParameter(
+            f"The evidence image is truncated or damaged and cannot be decoded ({exc}).",
+            field=field,
+        ) from exc
+
+
+def _check_size(size: tuple[int, int], field: str) -> None:
+    """Refuse by the declared size, before decoding: a bomb must not reach the decoder."""
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels(field, width, height)
+    if min(width, height) < MIN_SIDE:
+        raise InvalidParameter(
+            f"The evidence image is {width}×{height} pixels; "
+            f"both sides must be at least {MIN_SIDE}.",
+            field=field,
+        )
+
+
+def _too_many_pixels(field: str, width: int = 0, height: int = 0) -> InvalidParameter:
+    """Build the error for an image whose declared size exceeds the pixel limit."""
+    declared = f" ({width}×{height})" if width else ""
+    return InvalidParameter(
+        f"The evidence image declares more than {MAX_PIXELS:,} pixels{declared}; "
+        "send a smaller photo.",
+        field=field,
+    )
+
+
+def _to_gray(img: Image.Image) -> Image.Image:
+    """Convert to 8-bit grey, putting transparent areas on white as a viewer would show them."""
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # 16-bit and float images: scale the range to 0..255 rather than clip it.
+        pixels = np.asarray(img, dtype=np.float64)
+        span = float(pixels.max() - pixels.min()) or 1.0
+        return Image.fromarray(((pixels - pixels.min()) * (255.0 / span)).astype(np.uint8))
+    return img.convert("L")
