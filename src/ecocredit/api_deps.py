@@ -73,8 +73,18 @@ CSV_OR_JSON_BODY: dict[str, Any] = {
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (``entry_too_large``) when longer than ``limit`` bytes."""
-    body = await request.body()
-    if len(body) > limit:
-        raise EntryTooLarge(f"the body is {len(body)} bytes; send at most {limit} per request")
-    return body
+    """The request body, refused (``entry_too_large``) when longer than ``limit`` bytes.
+
+    A declared length over the limit is refused before anything is read, and the body is read
+    in pieces, so an oversized upload never sits in memory whole.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise EntryTooLarge(f"the body is {declared} bytes; send at most {limit} per request")
+    pieces, size = [], 0
+    async for piece in request.stream():
+        size += len(piece)
+        if size > limit:
+            raise EntryTooLarge(f"the body is over {limit} bytes; send at most that per request")
+        pieces.append(piece)
+    return b"".join(pieces)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -238,3 +239,22 @@ def test_names_and_notes_are_escaped_in_pages(acme: Api) -> None:
                  "/carbon/organisations/ACME/inventories/2024/report"):  # fmt: skip
         html = acme("GET", page).text
         assert "<script>alert" not in html and "<img src=x" not in html, page
+
+
+def test_an_oversized_upload_is_refused_declared_or_streamed(
+    acme: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ecocredit.carbon.api.MAX_BODY", 200)
+    before = acme.state()
+    declared = acme.records(CSV * 10)
+    assert declared.status_code == 400 and declared.json()["error"]["code"] == "entry_too_large"
+
+    def pieces() -> Iterator[bytes]:  # no Content-Length: sent in chunks
+        yield CSV.encode()
+        for _ in range(20):
+            yield CSV.encode().splitlines(keepends=True)[1]
+
+    streamed = acme("POST", f"{INVENTORY}/records", "acme", content=pieces(),
+                    headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert streamed.status_code == 400 and "over 200 bytes" in streamed.json()["error"]["message"]
+    assert acme.state() == before
