@@ -440,3 +440,59 @@ CARBON_PROCESS_DEFINED = _declare(
     exchanges=int,
     sha256=str,
 )
+
+# Carbon inclusion. Participants are the programme's own ids; reductions are whole grams CO2e.
+INCLUSION_PROGRAMME_CREATED = _declare(
+    "inclusion.programme_created",
+    "A carbon-inclusion programme: its operator, who owns its reductions (participant or "
+    "operator), point validity in days, its rules per methodology and its limits on actions.",
+    programme=str,
+    name=str,
+    operator=str,
+    ownership=str,
+    validity_days=int,
+    rules=list,
+    limits=dict,
+)
+INCLUSION_REWARD_SET = _declare(
+    "inclusion.reward_set",
+    "A reward of a programme's catalogue, its price in points and its stock.",
+    programme=str,
+    reward=str,
+    name=str,
+    points=int,
+    stock=int,
+)
+INCLUSION_ACTION_DECIDED = _declare(
+    "inclusion.action_decided",
+    "An action was accepted (with the points granted), rejected or held for review, with the "
+    "reduction its methodology gives and the SHA-256 of its evidence.",
+    programme=str,
+    participant=str,
+    action=int,
+    methodology=str,
+    version=str,
+    status=str,
+    reason=str,
+    grams_co2e=int,
+    points=int,
+    evidence_sha256=str,
+)
+INCLUSION_POINTS_REDEEMED = _declare(
+    "inclusion.points_redeemed",
+    "A participant redeemed points for a reward; the grants whose points it cancelled.",
+    programme=str,
+    participant=str,
+    reward=str,
+    quantity=int,
+    points=int,
+    grants=list,
+)
+INCLUSION_POINTS_EXPIRED = _declare(
+    "inclusion.points_expired",
+    "Points that reached their expiry: [grant, points] pairs (at most a page per entry).",
+    programme=str,
+    at=str,
+    points=int,
+    grants=list,
+)
