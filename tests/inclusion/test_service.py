@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal, Role
-from ecocredit.errors import InsufficientBalance, InvalidParameter, PermissionDenied
+from ecocredit.errors import Conflict, InsufficientBalance, InvalidParameter, PermissionDenied
 from ecocredit.inclusion.decisions import Limits
-from ecocredit.inclusion.ops import actions, programmes, redeem
+from ecocredit.inclusion.ops import actions, programmes, redeem, review
 from ecocredit.inclusion.points import PointRule
 from ecocredit.ledger.tables import ledger_entries as entries
 from ecocredit.runtime import InitResult, Runtime
@@ -142,3 +142,18 @@ def test_only_the_operator_submits(plates: Programme) -> None:
     action = actions.Action("p1", "k1", "clean-plate", NOW, PLATE, jpeg(1))
     with pytest.raises(PermissionDenied, match="operator"):
         plates.write(lambda s: actions.submit(s, "plates", action, mallory, now=NOW))
+
+
+def test_a_held_photo_is_decided_by_the_operator(plates: Programme) -> None:
+    plates.act("k1", jpeg(9))
+    held = plates.act("k2", jpeg(9, quality=50, scale=0.5), minutes=1)
+    assert held["status"] == "review"
+    op = plates.op()
+    with plates.runtime.db.read() as session:
+        assert [a["id"] for a in review.queue(session, "plates")] == [held["action"]]
+    done = plates.write(
+        lambda s: review.decide_held(s, "plates", held["action"], True, "a second plate", op)
+    )
+    assert done["status"] == "accepted" and done["points"] == 5
+    with pytest.raises(Conflict, match="not held"):
+        plates.write(lambda s: review.decide_held(s, "plates", held["action"], False, "x", op))
