@@ -5,6 +5,7 @@ from alembic import context
 import ecocredit.accounts.tables
 import ecocredit.air.tables
 import ecocredit.carbon.tables
+import ecocredit.inclusion.custody_tables
 import ecocredit.inclusion.tables
 import ecocredit.ledger.tables
 import ecocredit.registry.tables  # noqa: F401
