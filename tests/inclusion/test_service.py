@@ -157,3 +157,11 @@ def test_a_held_photo_is_decided_by_the_operator(plates: Programme) -> None:
     assert done["status"] == "accepted" and done["points"] == 5
     with pytest.raises(Conflict, match="not held"):
         plates.write(lambda s: review.decide_held(s, "plates", held["action"], False, "x", op))
+
+
+def test_the_days_cap_resets_at_midnight_china_time(plates: Programme) -> None:
+    late = 11 * 60 + 10  # NOW is 12:00 China time: 23:10, 23:20, 23:30, 23:50, then 00:20
+    for i in range(3):
+        assert plates.act(f"k{i}", jpeg(40 + i), minutes=late + 10 * i)["status"] == "accepted"
+    assert plates.act("k8", jpeg(48), minutes=late + 40)["status"] == "rejected"
+    assert plates.act("k9", jpeg(49), minutes=late + 70)["status"] == "accepted"

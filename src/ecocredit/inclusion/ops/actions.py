@@ -7,6 +7,7 @@ the database connection and brought up to date with the actions written since it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -95,7 +96,8 @@ def _facts(session: Session, programme: str, action: Action, now: dt.datetime,
         .limit(1)
     ).scalar_one_or_none()
     day = action.at.astimezone(CHINA).date()
-    start = dt.datetime.combine(day, dt.time(), CHINA)
+    # Times are stored and compared in UTC: SQLite keeps no offset.
+    start = dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.UTC)
     accepted = mine & (actions.c.methodology == action.methodology) & (
         actions.c.status == Outcome.ACCEPTED.value) & (actions.c.at >= start) & (
         actions.c.at < start + dt.timedelta(days=1))  # fmt: skip
@@ -163,7 +165,8 @@ def submit(session: Session, programme: str, action: Action, actor: Principal,
            now: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
     """Decide one action and grant its points; answer as the log entry records it."""
     _check(action)
-    now = now or dt.datetime.now(dt.UTC)
+    action = dataclasses.replace(action, at=action.at.astimezone(dt.UTC))
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     row, rule = _programme(session, programme, action.methodology)
     method = methodologies.methodology(action.methodology, rule["version"])
     reduction = method.reduce(action.inputs)  # refuses impossible inputs before anything else

@@ -35,8 +35,9 @@ GRAMS_PER_TONNE = 1_000_000  # a credit is one tonne CO2e; its smallest unit is 
 def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     if end < start:
         raise InvalidParameter("the period ends before it starts", field="period_end")
-    first = dt.datetime.combine(start, dt.time(), CHINA)
-    return first, dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), CHINA)
+    first = dt.datetime.combine(start, dt.time(), CHINA).astimezone(dt.UTC)
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), CHINA)
+    return first, after.astimezone(dt.UTC)  # stored times are UTC (SQLite keeps no offset)
 
 
 def _counted(programme: str, start: dt.date, end: dt.date) -> Any:

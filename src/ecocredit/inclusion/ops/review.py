@@ -33,8 +33,9 @@ def queue(session: Session, programme: str, limit: int = 100) -> list[dict[str, 
 
 
 def _day_use(session: Session, row: Any) -> DayUse:
-    day = row["at"].astimezone(CHINA).date() if row["at"].tzinfo else row["at"].date()
-    start = dt.datetime.combine(day, dt.time(), CHINA)
+    at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC)  # stored in UTC
+    day = at.astimezone(CHINA).date()
+    start = dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.UTC)
     count, points = session.execute(
         select(func.count(), func.coalesce(func.sum(actions.c.points), 0)).where(
             actions.c.programme == row["programme"], actions.c.participant == row["participant"],
