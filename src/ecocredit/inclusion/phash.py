@@ -21,12 +21,14 @@ not proof of fraud; only the SHA-256 match is. Pictures with almost no structure
 a plain linear ramp) have most of the 63 AC terms near zero, so their bits rest on rounding
 noise and can move by more than 10 under re-compression: such photos fingerprint poorly.
 
-Decoding untrusted files is the risky part, so it is fenced: at most ``MAX_BYTES`` of input,
-an allow-list of formats (no EPS, whose loader runs Ghostscript), the declared pixel count is
-checked against ``MAX_PIXELS`` before any pixel is decoded, truncated files are refused (Pillow's
-default), and every decoder failure becomes ``InvalidParameter`` naming the field. Animated
-images and multi-page TIFFs are hashed by their first frame; EXIF orientation is applied first,
-so a photo whose pixels were rotated to match its tag hashes like the tagged original.
+JPEGs take a fast path (``phash_jpeg``: libjpeg-turbo straight to grey); every other format,
+and any JPEG that path declines, goes through Pillow. Decoding untrusted files is the risky
+part, so it is fenced: at most ``MAX_BYTES`` of input, an allow-list of formats (no EPS, whose
+loader runs Ghostscript), the declared pixel count is checked against ``MAX_PIXELS`` before
+any pixel is decoded, truncated files are refused, and every decoder failure becomes
+``InvalidParameter`` naming the field. Animated images and multi-page TIFFs are hashed by
+their first frame; EXIF orientation is applied first, so a photo whose pixels were rotated to
+match its tag hashes like the tagged original.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ import struct
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy.fft import dctn  # type: ignore[import-untyped]
 
 from ecocredit.errors import InvalidParameter
+from ecocredit.inclusion import phash_jpeg
 
 HASH_BITS = 64
 NEAR_DUPLICATE_BITS = 10
@@ -51,7 +53,20 @@ FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG covers phones' M
 _SIDE = 32
 _LOW = 8
 _DRAFT_SIZE = (256, 256)  # JPEG decodes at 1/2..1/8 scale but never below this: fast, still sharp
-_REDUCING_GAP = 2.0
+
+
+def _dct_rows(n: int, k: int) -> np.ndarray:
+    """The first ``k`` rows of the orthonormal DCT-II matrix of size ``n``."""
+    rows = np.arange(k, dtype=np.float64)[:, None]
+    cols = np.arange(n, dtype=np.float64)[None, :]
+    matrix: np.ndarray = np.cos(np.pi * rows * (2 * cols + 1) / (2 * n)) * np.sqrt(2.0 / n)
+    matrix[0] /= np.sqrt(2.0)
+    return matrix
+
+
+# Only the 8×8 lowest frequencies are kept, so the 2-D DCT is two small products with the
+# first 8 rows of the DCT matrix: the same numbers as a full transform, a tenth of the work.
+_DCT = _dct_rows(_SIDE, _LOW)
 _MASK64 = (1 << HASH_BITS) - 1
 # Pillow's decoders signal damaged input with any of these, not with one exception class.
 _DECODE_ERRORS = (
@@ -86,14 +101,19 @@ def perceptual_hash(data: bytes, field: str = "evidence") -> int:
     image in a supported format, truncated or damaged, a decompression bomb, or smaller than
     8×8 pixels.
     """
-    gray = _decode_gray(data, field)
-    small = gray.resize((_SIDE, _SIDE), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
+    fast = None
+    if 0 < len(data) <= MAX_BYTES:
+        fast = phash_jpeg.decode_gray(data, MAX_PIXELS, MIN_SIDE)
+    gray = _decode_gray(data, field) if fast is None else Image.fromarray(fast)
+    # BOX averages the pixels each output pixel covers: the right filter to shrink a photo,
+    # and three times faster than LANCZOS for the same robustness in the tests.
+    small = gray.resize((_SIDE, _SIDE), Image.Resampling.BOX)
     pixels = np.asarray(small, dtype=np.float64)
-    low = np.asarray(dctn(pixels, type=2, norm="ortho"), dtype=np.float64)[:_LOW, :_LOW].ravel()
+    low = (_DCT @ pixels @ _DCT.T).ravel()
     # The DC term is the mean brightness, far larger than the rest; left in, it would skew the
     # median. With 63 AC terms the median is one of them, so exactly 31 AC bits are set, and
     # the DC bit (positive for any non-black picture) makes 32: every hash is balanced.
-    bits = low > np.median(low[1:])
+    bits = low > np.partition(low[1:], _LOW * _LOW // 2 - 1)[_LOW * _LOW // 2 - 1]
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
