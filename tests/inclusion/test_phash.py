@@ -333,14 +333,18 @@ def test_index_equals_brute_force(d: int, seed: int, n: int, merge_every: int) -
     index.add(hashes[:half], ids[:half])
     for h, i in zip(hashes[half:].tolist(), ids[half:].tolist(), strict=True):
         index.add_one(h, i)
-    for q in [*base.tolist(), 0, 2**64 - 1]:
+    queries = [*base.tolist(), *hashes[:: max(1, n // 7)].tolist(), 0, 2**64 - 1]
+    for q in queries:
         assert index.near(q) == _brute(hashes, ids, q, d)
+    assert index.near_many(queries) == [index.near(q) for q in queries]
 
 
 def test_empty_index_and_bad_arguments() -> None:
     index = PhashIndex()
     assert len(index) == 0
     assert index.near(12345) == []
+    assert index.near_many([1, 2]) == [[], []]
+    assert index.near_many([]) == []
     with pytest.raises(ValueError):
         index.near(2**64)
     with pytest.raises(ValueError):
@@ -357,3 +361,13 @@ def test_popcount_table_matches_numpy() -> None:
     expected = [int(w).bit_count() for w in words.tolist()]
     assert popcount_lut(words).tolist() == expected
     assert popcount(words).tolist() == expected
+
+
+def test_near_many_answers_like_near_across_blocks_and_the_buffer() -> None:
+    rng = np.random.default_rng(7)
+    hashes = _random_hashes(rng, 3000)
+    index = build(hashes, np.arange(3000), D)
+    index.add(hashes[:500] ^ np.uint64(0b1011), np.arange(3000, 3500))  # stays in the buffer
+    queries = [_flip(rng, int(h), int(rng.integers(0, 12))) for h in hashes[:300]]
+    assert index.near_many(queries) == [index.near(q) for q in queries]
+    assert sum(map(len, index.near_many(queries))) >= 300

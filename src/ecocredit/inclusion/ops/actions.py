@@ -20,9 +20,9 @@ from ecocredit.accounts.model import Principal
 from ecocredit.errors import IdempotencyConflict, InvalidParameter, NotFound
 from ecocredit.inclusion import methodologies
 from ecocredit.inclusion.decisions import Decision, Facts, Limits, Outcome, decide
+from ecocredit.inclusion.ops.photos import near_photos
 from ecocredit.inclusion.ops.programmes import CODE, require_operator
 from ecocredit.inclusion.phash import perceptual_hash, sha256_hex
-from ecocredit.inclusion.phash_index import PhashIndex
 from ecocredit.inclusion.points import DayUse, PointRule, expires_at, points_for
 from ecocredit.inclusion.tables import actions, grants, programmes, rules
 from ecocredit.ledger import service as ledger
@@ -69,21 +69,8 @@ def _signed(h: int) -> int:
     return h - (1 << 64) if h >= 1 << 63 else h
 
 
-def _similar(session: Session, programme: str, phash: int, distance: int) -> list[tuple[int, int]]:
-    cache = session.connection().info.setdefault("inclusion.phash", {})
-    last, index = cache.get(programme, (0, PhashIndex(distance)))
-    rows = session.execute(
-        select(actions.c.id, actions.c.phash).where(
-            actions.c.programme == programme, actions.c.id > last, actions.c.phash.is_not(None),
-            actions.c.status != Outcome.REJECTED.value,
-        )
-    ).all()  # fmt: skip
-    for action_id, signed in rows:
-        index.add_one(signed & ((1 << 64) - 1), action_id)
-        last = max(last, action_id)
-    cache[programme] = (last, index)
-    found: list[tuple[int, int]] = index.near(phash)
-    return found
+def _similar(session: Session, programme: str, phash: int) -> list[tuple[int, int]]:
+    return near_photos(session, programme, [phash])[0]
 
 
 def _facts(session: Session, programme: str, action: Action, now: dt.datetime,
@@ -109,7 +96,7 @@ def _facts(session: Session, programme: str, action: Action, now: dt.datetime,
             mine, kept, actions.c.at > action.at - limits.velocity_window, actions.c.at <= action.at
         )
     ).scalars().all()  # fmt: skip
-    similar = _similar(session, programme, phash, 10) if phash is not None else []
+    similar = _similar(session, programme, phash) if phash is not None else []
     recent_utc = [t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in recent]
     facts = Facts(action.at, now, seen, int(count), recent_utc, similar)
     return facts, DayUse(int(count), int(points))

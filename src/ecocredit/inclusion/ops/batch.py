@@ -29,9 +29,10 @@ from ecocredit.inclusion.decisions import Facts, Limits, Outcome, decide
 from ecocredit.inclusion.methodologies import Methodology, Reduction
 from ecocredit.inclusion.ops.actions import CHINA, Action, _check, _limits, _result
 from ecocredit.inclusion.ops.bulk import log_decisions, reserve_ids, write_rows
+from ecocredit.inclusion.ops.photos import near_photos
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.inclusion.phash import NEAR_DUPLICATE_BITS, perceptual_hash, sha256_hex
-from ecocredit.inclusion.phash_index import PhashIndex, popcount
+from ecocredit.inclusion.phash_index import popcount
 from ecocredit.inclusion.points import DayUse, PointRule, expires_at, points_for
 from ecocredit.inclusion.tables import actions, grants, programmes, rules
 from ecocredit.ledger import store
@@ -191,54 +192,50 @@ def _utc(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
-def phash_index(session: Session, programme: str) -> PhashIndex:
-    """The programme's index of kept photos, on the connection, brought up to date."""
-    cache = session.connection().info.setdefault("inclusion.phash", {})
-    last, index = cache.get(programme, (0, PhashIndex(NEAR_DUPLICATE_BITS)))
-    assert isinstance(index, PhashIndex)
-    rows = session.execute(
-        select(actions.c.id, actions.c.phash).where(
-            actions.c.programme == programme, actions.c.id > last, actions.c.phash.is_not(None),
-            actions.c.status != Outcome.REJECTED.value,
-        )
-    ).all()  # fmt: skip
-    if rows:
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        hashes = np.array([r[1] for r in rows], dtype=np.int64).view(np.uint64)
-        index.add(hashes, ids)
-        last = max(last, int(ids.max()))
-    cache[programme] = (last, index)
-    return index
-
-
 class _State:
     """What the batch has decided so far, merged with what the database held before it."""
 
-    def __init__(self, facts: Gathered, size: int) -> None:
+    def __init__(self, facts: Gathered, stored_near: list[list[tuple[int, int]]],
+                 batch_near: dict[int, list[tuple[int, int]]]) -> None:  # fmt: skip
         self.seen: dict[str, int] = dict(facts.seen)
         self.days: dict[tuple[str, str, dt.date], list[int]] = facts.days
         self.times: dict[str, list[dt.datetime]] = facts.times
-        self.hashes = np.zeros(size, dtype=np.uint64)
-        self.hash_ids = np.zeros(size, dtype=np.int64)
-        self.kept_photos = 0
+        self.stored_near = stored_near  # per fresh action: near photos already stored
+        self.batch_near = batch_near  # per fresh action: (earlier position, distance)
+        self.kept: dict[int, int] = {}  # fresh position → action id, for kept actions
 
-    def similar(self, index: PhashIndex, phash: int | None) -> list[tuple[int, int]]:
-        """Near photos among the stored ones and the batch's kept ones before this action."""
-        if phash is None:
-            return []
-        found: list[tuple[int, int]] = index.near(phash)
-        dist = popcount(self.hashes[: self.kept_photos] ^ np.uint64(phash))
-        hit = np.flatnonzero(dist <= NEAR_DUPLICATE_BITS)
-        return found + list(zip(self.hash_ids[hit].tolist(), dist[hit].tolist(), strict=True))
+    def similar(self, n: int) -> list[tuple[int, int]]:
+        """Near photos among the stored ones and the batch's kept ones before action ``n``."""
+        earlier = [(self.kept[m], d) for m, d in self.batch_near.get(n, ()) if m in self.kept]
+        return self.stored_near[n] + earlier
 
-    def keep(self, item: Prepared, action_id: int) -> None:
+    def keep(self, n: int, item: Prepared, action_id: int) -> None:
         """Record a kept (not rejected) action: its evidence, its time and its photo."""
         self.seen.setdefault(item.sha, action_id)
         bisect.insort(self.times.setdefault(item.action.participant, []), item.at)
-        if item.phash is not None:
-            self.hashes[self.kept_photos] = item.phash
-            self.hash_ids[self.kept_photos] = action_id
-            self.kept_photos += 1
+        self.kept[n] = action_id
+
+
+def _near_in_batch(items: Sequence[Prepared]) -> dict[int, list[tuple[int, int]]]:
+    """For each action, the earlier ones of the batch whose photos are near its photo."""
+    present = np.array([n for n, p in enumerate(items) if p.phash is not None], dtype=np.int64)
+    if len(present) < 2:
+        return {}
+    hashes = np.array([items[n].phash for n in present], dtype=np.uint64)
+    found: dict[int, list[tuple[int, int]]] = {}
+    for start in range(0, len(present), 256):  # blocks bound the distance matrix's size
+        block = popcount(hashes[start : start + 256, None] ^ hashes[None, :])
+        rows, cols = np.nonzero(block <= NEAR_DUPLICATE_BITS)
+        rows += start
+        earlier = cols < rows
+        for r, c, d in zip(
+            rows[earlier].tolist(),
+            cols[earlier].tolist(),
+            block[rows[earlier] - start, cols[earlier]].tolist(),
+            strict=True,
+        ):
+            found.setdefault(int(present[r]), []).append((int(present[c]), d))  # fmt: skip
+    return found
 
 
 def submit_many(session: Session, programme: str, actions_: Sequence[Action], actor: Principal,
@@ -260,9 +257,9 @@ def submit_many(session: Session, programme: str, actions_: Sequence[Action], ac
         return [a for a in answers if a is not None]
     facts = fetch_facts(session, programme, [prepared[i] for i in fresh], context.window)
     first = reserve_ids(session, actions, len(fresh))
-    rows, grant_rows = _decide_all(session, programme, context, prepared, fresh, facts, first, now)
-    ledger_index = store.read_head(session).size
-    stored = [r | {"ledger_index": ledger_index} for r in rows]
+    at_index = store.read_head(session).size  # the index the batch's entry will get
+    stored, grant_rows = _decide_all(session, programme, context, prepared, fresh, facts,
+                                     (first, at_index), now)  # fmt: skip
     write_rows(session, actions, stored)
     if grant_rows:
         write_rows(session, grants, grant_rows, ids=True)
@@ -308,36 +305,47 @@ def _replays(session: Session, programme: str, prepared: list[Prepared]
 
 
 def _decide_all(session: Session, programme: str, context: Context, prepared: list[Prepared],
-                fresh: list[int], facts: Gathered, first: int, now: dt.datetime,
+                fresh: list[int], facts: Gathered, numbers: tuple[int, int], now: dt.datetime,
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
-    """Decide the fresh actions in order, each seeing the ones before it."""
-    state = _State(facts, len(fresh))
-    index = phash_index(session, programme)
+    """Decide the fresh actions in order, each seeing the ones before it.
+
+    ``numbers``: the first action id reserved and the log index of the batch's entry.
+    """
+    first, at_index = numbers
+    point_rules = {m: _point_rule(r) for m, r in context.rules.items()}
+    expiry = expires_at(now, context.validity_days)
+    texts: dict[int, str] = {}  # a reduction's quantities as JSON, by the reduction (cached)
+    items = [prepared[i] for i in fresh]
+    stored_near = near_photos(session, programme, [p.phash for p in items])
+    state = _State(facts, stored_near, _near_in_batch(items))
     rows: list[dict[str, Any]] = []
     grant_rows: list[dict[str, Any]] = []
     for n, i in enumerate(fresh):
         item, action_id = prepared[i], first + n
-        rule = context.rules[item.method.id]
         limits: Limits = context.limits[item.method.id]
         key = (item.action.participant, item.method.id, item.at.astimezone(CHINA).date())
         used = state.days.setdefault(key, [0, 0])
         recent = state.times.get(item.action.participant, [])
-        similar = state.similar(index, item.phash)
+        similar = state.similar(n)
         decision = decide(Facts(item.at, now, state.seen.get(item.sha), used[0], recent,
                                 similar), limits)  # fmt: skip
         points = 0
         if decision.outcome is Outcome.ACCEPTED:
-            points = points_for(_point_rule(rule), item.reduction.grams_co2e, DayUse(*used))[0]
+            rule = point_rules[item.method.id]
+            points = points_for(rule, item.reduction.grams_co2e, DayUse(*used))[0]
             used[0], used[1] = used[0] + 1, used[1] + points
         if decision.outcome is not Outcome.REJECTED:
-            state.keep(item, action_id)
-        rows.append(_row(programme, item, action_id, now, decision.outcome.value,
-                         decision.reason, points))  # fmt: skip
+            state.keep(n, item, action_id)
+        quantities = texts.get(id(item.reduction))
+        if quantities is None:
+            quantities = texts[id(item.reduction)] = json.dumps(dict(item.reduction.quantities))
+        rows.append(_row(programme, item, (action_id, at_index), now, quantities,
+                         (decision.outcome.value, decision.reason, points)))  # fmt: skip
         if points:
             grant_rows.append({
                 "programme": programme, "participant": item.action.participant,
                 "action_id": action_id, "points": points, "remaining": points,
-                "expires_at": expires_at(now, context.validity_days),
+                "expires_at": expiry,
             })  # fmt: skip
     return rows, grant_rows
 
@@ -347,14 +355,19 @@ def _point_rule(rule: Any) -> PointRule:
                      rule["max_actions_per_day"], rule["max_points_per_day"])  # fmt: skip
 
 
-def _row(programme: str, item: Prepared, action_id: int, now: dt.datetime, status: str,
-         reason: str, points: int) -> dict[str, Any]:  # fmt: skip
+def _row(programme: str, item: Prepared, numbers: tuple[int, int], now: dt.datetime,
+         quantities: str, outcome: tuple[str, str, int]) -> dict[str, Any]:  # fmt: skip
+    """The action's row.
+
+    ``numbers``: its id and its entry's log index; ``outcome``: its status, reason and points.
+    """
+    status, reason, points = outcome
     return {
-        "id": action_id, "programme": programme, "participant": item.action.participant,
+        "id": numbers[0], "ledger_index": numbers[1], "programme": programme,
+        "participant": item.action.participant, "quantities": quantities,
         "idempotency_key": item.action.key, "methodology": item.method.id,
         "version": item.method.version, "at": item.at, "received": now, "status": status,
         "reason": reason[:300], "grams_co2e": item.reduction.grams_co2e,
-        "quantities": json.dumps(dict(item.reduction.quantities)),
         "evidence_sha256": item.sha, "phash": _signed(item.phash), "points": points,
         "batch": None,
     }  # fmt: skip

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,14 +74,25 @@ def write_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]
     names = [c.name for c in table.columns]
     first = reserve_ids(session, table, len(rows)) if ids else 0
     procs = _processors(table, session.get_bind().dialect)
-    fastsql.insert_many(session, table, [
-        tuple(
-            p(v) if p is not None and v is not None else v
-            for p, v in zip(procs, (first + n if ids and c == "id" else row[c] for c in names),
-                            strict=True)
-        )
-        for n, row in enumerate(rows)
-    ])  # fmt: skip
+    # Only some columns need their type's processing (timestamps on SQLite), and a batch
+    # repeats its values (the time received, the expiry): each distinct value is done once.
+    active: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (k, p, {}) for k, p in enumerate(procs) if p is not None
+    ]
+    id_at = names.index("id")
+    take = operator.itemgetter(*(c for c in names if not (ids and c == "id")))
+    values: list[tuple[Any, ...]] = []
+    for n, row in enumerate(rows):
+        value = list(take(row))
+        if ids:
+            value.insert(id_at, first + n)
+        for k, proc, done in active:
+            v = value[k]
+            if v is not None:
+                found = done.get(v)
+                value[k] = found if found is not None else done.setdefault(v, proc(v))
+        values.append(tuple(value))
+    fastsql.insert_many(session, table, values)
 
 
 def write_tuples(session: Session, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
