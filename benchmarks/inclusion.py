@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from ecocredit.inclusion.ops import batch
 from ecocredit.inclusion.ops.actions import Action
-from ecocredit.inclusion.ops.bulk import import_year, write_rows
+from ecocredit.inclusion.ops.bulk import write_rows
+from ecocredit.inclusion.ops.year_import import import_year
 from ecocredit.inclusion.tables import actions as action_table
 from inclusion_phash import phash_figures
 from inclusion_year import child_main, install, small_jpegs, write_year

@@ -25,7 +25,7 @@ from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Principal, Role
 from ecocredit.db import Database
 from ecocredit.inclusion.ops import programmes
-from ecocredit.inclusion.ops.bulk import import_year
+from ecocredit.inclusion.ops.year_import import import_year
 from ecocredit.inclusion.points import PointRule
 from ecocredit.runtime import initialize
 from ecocredit.settings import Settings

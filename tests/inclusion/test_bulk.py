@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from ecocredit.errors import InvalidParameter
 from ecocredit.inclusion.ops import actions, batch
-from ecocredit.inclusion.ops.bulk import decisions_csv, import_year
+from ecocredit.inclusion.ops.bulk import decisions_csv
+from ecocredit.inclusion.ops.year_import import import_year
 from ecocredit.inclusion.tables import actions as action_table
 from ecocredit.ledger.tables import ledger_entries
 from ecocredit.runtime import Runtime

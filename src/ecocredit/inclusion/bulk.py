@@ -33,6 +33,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,8 @@ def read(path: str) -> pl.LazyFrame:
     schema = frame.collect_schema()
     names = schema.names()
     frame = frame.with_columns(
-        pl.col(c).str.to_datetime(time_unit="us", time_zone="UTC")
+        # Not strict: ``check_file`` has named any time that does not parse before this runs.
+        pl.col(c).str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
         for c in ("at", "received") if c in names and schema[c] == pl.String
     )  # fmt: skip
     missing = [c for c in INPUTS if c not in names]
@@ -88,6 +90,57 @@ def read(path: str) -> pl.LazyFrame:
     if "received" not in names:
         frame = frame.with_columns(pl.col("at").alias("received"))
     return frame.select(pl.col(name).cast(kind) for name, kind in COLUMNS.items())
+
+
+REQUIRED = ("participant", "key", "methodology", "at", "evidence_sha256")
+# What each column must hold, as (column, test that is true for a good value, what is wrong).
+_CHECKS: tuple[tuple[str, pl.Expr, str], ...] = (
+    ("participant", pl.col("participant").str.contains(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
+     "letters, digits, _ . -; at most 64"),
+    ("key", pl.col("key").str.contains(r"^[^\p{C}[\p{Z}--\x20]]{1,128}$"),
+     "1 to 128 printable characters"),
+    ("methodology", pl.col("methodology").is_not_null(), "missing"),
+    ("at", pl.col("at").is_not_null(), "missing"),
+    ("received", pl.col("received").is_not_null(), "missing"),
+    ("evidence_sha256", pl.col("evidence_sha256").str.contains(r"^[0-9a-f]{64}$"),
+     "64 lowercase hex digits"),
+    ("phash", pl.col("phash").is_null() | pl.col("phash").str.contains(r"^[0-9a-fA-F]{16}$"),
+     "16 hex digits, or empty when the evidence is not a photo"),
+)  # fmt: skip
+
+
+def check_file(path: str) -> int:
+    """Check a file's rows before anything is written; their count.
+
+    An error names the file, the line (CSV, counting the header as line 1) or row (Parquet)
+    and the field.
+    """
+    name = Path(path).name
+    try:
+        schema = (pl.scan_parquet(path) if path.endswith(".parquet") else
+                  pl.scan_csv(path, infer_schema=False)).collect_schema()  # fmt: skip
+        missing = [c for c in REQUIRED if c not in schema.names()]
+        if missing:
+            raise InvalidParameter(f"{name}: no column {missing[0]!r}", field=missing[0])
+        texts = [c for c in ("at", "received") if c in schema.names() and schema[c] == pl.String]
+        raw = (pl.scan_parquet(path) if path.endswith(".parquet") else
+               pl.scan_csv(path, infer_schema=False)).select(texts)  # fmt: skip
+        frame = pl.concat([
+            read(path).with_row_index("n").select(
+                "n", *(test.fill_null(False).alias(column) for column, test, _ in _CHECKS)),
+            raw.select(pl.col(texts).fill_null("").str.strip_chars().name.prefix("text_")),
+        ], how="horizontal").collect()  # fmt: skip
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InvalidParameter(f"{name}: cannot be read as actions ({exc})", field="file") from exc
+    for column, _, wrong in _CHECKS:
+        bad = frame.filter(~pl.col(column))
+        if bad.height:
+            n = int(bad["n"][0])
+            where = f"row {n + 1}" if path.endswith(".parquet") else f"line {n + 2}"
+            if column in texts and bad[f"text_{column}"][0]:
+                wrong = "not a time: ISO 8601 with its offset, such as 2026-03-01T08:00:00Z"
+            raise InvalidParameter(f"{name}, {where}: {column}: {wrong}", field=column)
+    return frame.height
 
 
 def prefix60(sha: pl.Expr) -> pl.Expr:

@@ -7,6 +7,7 @@ grants, each with what is left of it and its expiry; a redemption records what i
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 from ecocredit.db import BigInt, metadata
@@ -77,7 +77,6 @@ actions = Table(
     Column("points", Integer, nullable=False),
     Column("batch", String(64)),  # the credit batch that counted this reduction, once
     Column("ledger_index", BigInt, nullable=False),
-    UniqueConstraint("programme", "idempotency_key", name="uq_inclusion_actions_key"),
 )
 
 grants = Table(
@@ -105,6 +104,23 @@ redemptions = Table(
     Column("ledger_index", BigInt, nullable=False),
 )
 
+# A unique index rather than a constraint, so a bulk import can drop and rebuild it.
+Index("uq_inclusion_actions_key", actions.c.programme, actions.c.idempotency_key, unique=True)
 Index("ix_inclusion_actions_evidence", actions.c.programme, actions.c.evidence_sha256)
 Index("ix_inclusion_actions_participant", actions.c.programme, actions.c.participant, actions.c.at)
 Index("ix_inclusion_grants_open", grants.c.programme, grants.c.participant, grants.c.expires_at)
+
+imports = Table(
+    "inclusion_imports",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("programme", String(64), ForeignKey("inclusion_programmes.code"), nullable=False),
+    Column("files_sha256", String(64), nullable=False),  # of the files' SHA-256s, in order
+    Column("rows_total", BigInt, nullable=False),
+    Column("rows_done", BigInt, nullable=False),  # written, in the files' time order
+    Column("state", String(16), nullable=False),  # running or done
+    Column("indexes_dropped", Boolean, nullable=False),  # rebuilt when the import ends
+    Column("actor", String(64), nullable=False),
+    Column("started_at", Stamp, nullable=False),
+    Column("finished_at", Stamp),
+)

@@ -27,6 +27,7 @@ from ecocredit.errors import EcocreditError, IdempotencyConflict, InvalidParamet
 from ecocredit.inclusion import methodologies
 from ecocredit.inclusion.decisions import Facts, Limits, Outcome, decide
 from ecocredit.inclusion.methodologies import Methodology, Reduction
+from ecocredit.inclusion.ops import bulk_load
 from ecocredit.inclusion.ops.actions import CHINA, Action, _check, _limits, _result
 from ecocredit.inclusion.ops.bulk import log_decisions, reserve_ids, write_rows
 from ecocredit.inclusion.ops.photos import near_photos
@@ -252,6 +253,7 @@ def submit_many(session: Session, programme: str, actions_: Sequence[Action], ac
     context, prepared = prepare(session, programme, actions_)
     store.read_head(session, lock=True)
     operator = require_operator(session, actor, programme)
+    bulk_load.refuse_while_loading(session)
     answers, fresh = _replays(session, programme, prepared)
     if not fresh:
         return [a for a in answers if a is not None]

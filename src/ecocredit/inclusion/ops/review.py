@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ecocredit.accounts.model import Principal
 from ecocredit.errors import Conflict, NotFound
 from ecocredit.inclusion.decisions import Outcome
+from ecocredit.inclusion.ops import bulk_load
 from ecocredit.inclusion.ops.actions import CHINA
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.inclusion.points import DayUse, PointRule, expires_at, points_for
@@ -56,6 +57,7 @@ def decide_held(
     now = now or dt.datetime.now(dt.UTC)
     store.read_head(session, lock=True)
     operator = require_operator(session, actor, programme)
+    bulk_load.refuse_while_loading(session)
     row = session.execute(
         select(actions).where(actions.c.programme == programme, actions.c.id == action_id)
     ).mappings().first()  # fmt: skip

@@ -67,7 +67,14 @@ def upgrade() -> None:
             name=op.f("fk_inclusion_actions_programme_inclusion_programmes"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inclusion_actions")),
-        sa.UniqueConstraint("programme", "idempotency_key", name="uq_inclusion_actions_key"),
+    )
+    # A unique index, not a table constraint: SQLite cannot drop a constraint's index, and a
+    # bulk import drops and rebuilds this one (ops.bulk_load).
+    op.create_index(
+        "uq_inclusion_actions_key",
+        "inclusion_actions",
+        ["programme", "idempotency_key"],
+        unique=True,
     )
     op.create_index(
         "ix_inclusion_actions_evidence",
@@ -135,13 +142,36 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "inclusion_imports",
+        sa.Column("id", BigInt, autoincrement=True, nullable=False),
+        sa.Column("programme", sa.String(length=64), nullable=False),
+        sa.Column("files_sha256", sa.String(length=64), nullable=False),
+        sa.Column("rows_total", BigInt, nullable=False),
+        sa.Column("rows_done", BigInt, nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("indexes_dropped", sa.Boolean(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("started_at", Stamp, nullable=False),
+        sa.Column("finished_at", Stamp, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["programme"],
+            ["inclusion_programmes.code"],
+            name=op.f("fk_inclusion_imports_programme_inclusion_programmes"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inclusion_imports")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("inclusion_imports")
     op.drop_index("ix_inclusion_grants_open", table_name="inclusion_grants")
     op.drop_table("inclusion_grants")
     op.drop_table("inclusion_rules")
     op.drop_table("inclusion_rewards")
     op.drop_index("ix_inclusion_actions_participant", table_name="inclusion_actions")
     op.drop_index("ix_inclusion_actions_evidence", table_name="inclusion_actions")
+    op.drop_index("uq_inclusion_actions_key", table_name="inclusion_actions")
     op.drop_table("inclusion_actions")
     op.drop_table("inclusion_redemptions")
     op.drop_table("inclusion_programmes")

@@ -1,0 +1,168 @@
+"""A year's import: checks name the file, line and field; it resumes; big loads drop indexes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import func, inspect, select
+
+from ecocredit.errors import Busy, Conflict, InvalidParameter
+from ecocredit.inclusion.ops import batch, bulk_load, year_import
+from ecocredit.inclusion.ops.year_import import import_year
+from ecocredit.inclusion.tables import actions as action_table
+from ecocredit.inclusion.tables import grants as grant_table
+from ecocredit.inclusion.tables import imports
+from ecocredit.runtime import Runtime
+from tests.inclusion.test_batch import make_programme, operator
+from tests.inclusion.test_batch import runtime as runtime  # the fixture
+from tests.inclusion.test_bulk import as_file, small_year
+
+
+def _stored(runtime: Runtime, programme: str) -> list[tuple[Any, ...]]:
+    """Keys, statuses, reasons (an action they cite counted from the first) and points."""
+    with runtime.db.read() as session:
+        rows = session.execute(
+            select(action_table.c.id, action_table.c.idempotency_key, action_table.c.status,
+                   action_table.c.reason, action_table.c.points)
+            .where(action_table.c.programme == programme).order_by(action_table.c.id)
+        ).all()  # fmt: skip
+    first = rows[0][0] if rows else 0
+
+    def plain(reason: str) -> str:
+        head, _, tail = reason.rpartition(" ")
+        return f"{head} #{int(tail) - first}" if head.endswith("backs action") else reason
+
+    return [(key, status, plain(reason), points) for _, key, status, reason, points in rows]
+
+
+def _indexes(runtime: Runtime) -> set[str]:
+    with runtime.db.engine.connect() as conn:
+        found = inspect(conn)
+        return {str(i["name"]) for t in ("inclusion_actions", "inclusion_grants")
+                for i in found.get_indexes(t)}  # fmt: skip
+
+
+def test_a_load_that_drops_indexes_decides_the_same_and_rebuilds_them(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    items = small_year(count=300)
+    later = items[-1].at
+    op = operator(runtime)
+    path = as_file(items, tmp_path / "year.parquet")
+    make_programme(runtime, "kept")
+    import_year(runtime.db, "kept", [path], op, chunk_rows=70, now=later, drop_indexes=False)
+    make_programme(runtime, "dropped")
+    import_year(runtime.db, "dropped", [path], op, chunk_rows=70, now=later, drop_indexes=True)
+    assert _stored(runtime, "kept") == _stored(runtime, "dropped")
+    assert {i.name for i in bulk_load.secondary_indexes()} <= _indexes(runtime)
+    with runtime.db.read() as session:
+        jobs = session.execute(select(imports.c.state, imports.c.rows_done)).all()
+    assert [tuple(j) for j in jobs] == [("done", 300), ("done", 300)]
+
+
+def test_a_failed_import_resumes_where_it_stopped(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = small_year(count=300)
+    later = items[-1].at
+    op = operator(runtime)
+    files = [as_file(items[:130], tmp_path / "a.parquet"),
+             as_file(items[130:], tmp_path / "b.parquet")]  # fmt: skip
+    make_programme(runtime, "whole")
+    import_year(runtime.db, "whole", files, op, chunk_rows=50, now=later)
+    make_programme(runtime, "bulk")
+    real = year_import._write
+    calls = {"n": 0}
+
+    def failing(*args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError("disk unplugged")
+        real(*args)
+
+    monkeypatch.setattr(year_import, "_write", failing)
+    with pytest.raises(OSError):
+        import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later, drop_indexes=True)
+    assert len(_stored(runtime, "bulk")) == 150  # three chunks, written whole
+    with pytest.raises(Busy, match="loading"):
+        runtime.db.write(lambda s: batch.submit_many(s, "whole", items[:1], op, now=later))
+    other = as_file(items[:10], tmp_path / "other.parquet")
+    with pytest.raises(Conflict, match="unfinished"):
+        import_year(runtime.db, "bulk", [other], op)
+    monkeypatch.setattr(year_import, "_write", real)
+    totals = import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later)
+    assert totals["skipped"] == 150 and totals["count"] == 150
+    assert _stored(runtime, "bulk") == _stored(runtime, "whole")
+    assert {i.name for i in bulk_load.secondary_indexes()} <= _indexes(runtime)
+    runtime.db.write(lambda s: batch.submit_many(s, "whole", items[:1], op, now=later))
+
+
+def test_grants_are_written_with_their_actions(runtime: Runtime, tmp_path: Path) -> None:
+    items = small_year(count=120)
+    make_programme(runtime, "bulk")
+    totals = import_year(runtime.db, "bulk", [as_file(items, tmp_path / "y.csv")],
+                         operator(runtime), now=items[-1].at)  # fmt: skip
+    with runtime.db.read() as session:
+        points = session.scalar(select(func.sum(grant_table.c.points)))
+    assert points == totals["points"] > 0
+
+
+def _bad(tmp_path: Path, change: dict[str, Any], suffix: str = ".csv") -> str:
+    items = small_year(count=12)
+    path = Path(as_file(items, tmp_path / f"bad{suffix}"))
+    frame = pl.read_parquet(path) if suffix == ".parquet" else pl.read_csv(path,
+                                                                         infer_schema=False)
+    column, value = next(iter(change.items()))
+    values = frame[column].to_list()
+    values[5] = value
+    frame = frame.with_columns(pl.Series(column, values, dtype=frame.schema[column]))
+    if suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"participant": "two words"}, "bad.csv, line 7: participant"),
+        ({"key": "bell\x07"}, "bad.csv, line 7: key"),
+        ({"key": "k3"}, "key 'k3' is used by more than one action"),
+        ({"evidence_sha256": "ABC"}, "bad.csv, line 7: evidence_sha256"),
+        ({"phash": "xyz"}, "bad.csv, line 7: phash"),
+        ({"at": ""}, "bad.csv, line 7: at"),
+        ({"at": "yesterday"}, "bad.csv, line 7: at: not a time"),
+    ],
+    ids=["participant", "key control", "key twice", "sha", "phash", "no time", "bad time"],
+)
+def test_bad_rows_are_refused_naming_file_line_and_field_before_any_write(
+    runtime: Runtime, tmp_path: Path, change: dict[str, Any], words: str
+) -> None:
+    path = _bad(tmp_path, change)
+    with pytest.raises(InvalidParameter) as caught:
+        import_year(runtime.db, "batch", [path], operator(runtime))
+    assert words in caught.value.message
+    assert _stored(runtime, "batch") == []
+    with runtime.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(imports)) == 0
+
+
+def test_a_parquet_row_is_named_by_its_row(runtime: Runtime, tmp_path: Path) -> None:
+    path = _bad(tmp_path, {"participant": "a/b"}, ".parquet")
+    with pytest.raises(InvalidParameter, match=r"bad\.parquet, row 6: participant"):
+        import_year(runtime.db, "batch", [path], operator(runtime))
+
+
+def test_a_key_already_stored_refuses_the_import(runtime: Runtime, tmp_path: Path) -> None:
+    items = small_year(count=20)
+    op = operator(runtime)
+    later = items[-1].at + dt.timedelta(seconds=1)
+    runtime.db.write(lambda s: batch.submit_many(s, "batch", items[:3], op, now=later))
+    with pytest.raises(InvalidParameter, match="key 'k0' is already stored"):
+        import_year(runtime.db, "batch", [as_file(items, tmp_path / "x.parquet")], op)
+    assert len(_stored(runtime, "batch")) == 3
