@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import functools
 import io
+import os
+import pathlib
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 
@@ -371,3 +375,88 @@ def test_near_many_answers_like_near_across_blocks_and_the_buffer() -> None:
     queries = [_flip(rng, int(h), int(rng.integers(0, 12))) for h in hashes[:300]]
     assert index.near_many(queries) == [index.near(q) for q in queries]
     assert sum(map(len, index.near_many(queries))) >= 300
+
+
+# --- pictures that compress to little and decode to much --------------------------------------
+
+# Run in a fresh process and measured there with Linux's own peak of resident memory, reset
+# just before hashing: ``ru_maxrss`` would also hold the peak of the test process it forked from.
+_PEAK = """
+import sys
+from ecocredit.inclusion.phash import perceptual_hash
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key + ":"))
+
+data = open(sys.argv[1], "rb").read()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak starts again from the resident size now
+before = status("VmRSS")
+perceptual_hash(data)
+print(status("VmHWM") - before)
+"""
+
+_FLAT = 3000  # 9 MP: decoded and converted whole, these took 120 to 230 MB; now 20 to 50
+
+
+def _flat(kind: str) -> bytes:
+    if kind == "16-bit grey PNG":
+        return encode(Image.fromarray(np.full((_FLAT, _FLAT), 1000, dtype=np.uint16)))
+    if kind == "float TIFF":
+        flat = Image.fromarray(np.full((_FLAT, _FLAT), 0.5, dtype=np.float32))
+        return encode(flat, "TIFF", compression="tiff_adobe_deflate")
+    if kind == "translucent RGBA PNG":
+        return encode(Image.new("RGBA", (_FLAT, _FLAT), (10, 20, 30, 128)))
+    return encode(Image.new("P", (_FLAT, _FLAT), 3), transparency=3)  # palette, transparent
+
+
+@pytest.mark.parametrize(
+    "kind", ["16-bit grey PNG", "float TIFF", "translucent RGBA PNG", "palette PNG"]
+)
+def test_a_small_file_of_a_large_flat_picture_is_hashed_in_bounded_memory(
+    kind: str, tmp_path: pathlib.Path
+) -> None:
+    if not os.access("/proc/self/clear_refs", os.W_OK):
+        pytest.skip("measuring the peak of resident memory needs Linux's /proc")
+    data = _flat(kind)
+    assert len(data) < 200_000
+    path = tmp_path / "picture"
+    path.write_bytes(data)
+    found = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, check=True
+    )
+    assert int(found.stdout) < 100 * 1024 * 1024
+
+
+@functools.cache
+def _large_scene() -> Image.Image:
+    """A photo-like picture large enough to be reduced five times before it is hashed."""
+    return scene(4).resize((2400, 1800), Image.Resampling.BICUBIC)
+
+
+def test_deep_and_transparent_large_pictures_hash_like_their_eight_bit_version() -> None:
+    grey = _large_scene().convert("L")
+    eight = perceptual_hash(encode(grey))
+    levels = np.asarray(grey, dtype=np.uint16)
+    deep = encode(Image.fromarray(levels * 257))
+    floats = encode(Image.fromarray(levels.astype(np.float32) / 255), "TIFF")
+    opaque = encode(_large_scene().convert("RGBA"))
+    assert hamming(perceptual_hash(deep), eight) <= 2
+    assert hamming(perceptual_hash(floats), eight) <= 2
+    assert hamming(perceptual_hash(opaque), perceptual_hash(encode(_large_scene()))) <= 2
+
+
+def test_a_large_cut_out_counts_its_transparent_areas_as_white() -> None:
+    cut_out = _large_scene().convert("RGBA")
+    ImageDraw.Draw(cut_out).rectangle((0, 0, 1199, 1799), fill=(0, 0, 0, 0))
+    on_white = _large_scene().copy()
+    ImageDraw.Draw(on_white).rectangle((0, 0, 1199, 1799), fill=(255, 255, 255))
+    assert hamming(perceptual_hash(encode(cut_out)), perceptual_hash(encode(on_white))) <= 2
+
+
+def test_a_float_picture_with_nan_samples_is_hashed() -> None:
+    levels = np.asarray(scene(4).convert("L"), dtype=np.float32)
+    levels[:10, :10] = np.nan
+    h = perceptual_hash(encode(Image.fromarray(levels), "TIFF"))
+    assert hamming(h, perceptual_hash(encode(scene(4)))) <= D

@@ -26,6 +26,7 @@ from ecocredit.api_deps import ReadSession, RuntimeDep, read_body, require
 from ecocredit.errors import EntryTooLarge, InvalidParameter
 from ecocredit.idempotency import run_once
 from ecocredit.inclusion import service
+from ecocredit.inclusion.ops.actions import FIRST_DAY, LAST_DAY, check_day, check_time
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.runtime import Runtime
 
@@ -50,6 +51,8 @@ Slug = Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 Identifier = Annotated[str, Field(max_length=64, pattern=CODE_PATTERN)]
 Count = Annotated[int, Field(ge=1, le=10**9)]
+DAY_RANGE = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+TIME_RANGE = f"in UTC {DAY_RANGE}"
 
 
 def _done(runtime: Runtime, work: Callable[[Session], Any]) -> Any:
@@ -182,7 +185,7 @@ class ActionIn(BaseModel):
     participant: Identifier
     key: str | None = Field(default=None, min_length=1, max_length=128)
     methodology: str = Field(max_length=64)
-    at: dt.datetime = Field(description="When it happened, with its offset.")
+    at: dt.datetime = Field(description=f"When it happened, with its offset; {TIME_RANGE}.")
     inputs: dict[str, Any] = Field(max_length=20)
     evidence: str = Field(min_length=1, description="The photo, slip or trip record, base64.")
     evidence_kind: Literal["photo", "slip", "trip"] = "photo"
@@ -218,9 +221,8 @@ def _action(body: bytes, header_key: str | None) -> service.Action:
         raise InvalidParameter("key: give the action's key or an Idempotency-Key", field="key")
     if parsed.key and header_key and parsed.key != header_key:
         raise InvalidParameter("Idempotency-Key differs from key", field="Idempotency-Key")
-    if parsed.at.tzinfo is None:
-        raise InvalidParameter("at: give the time with its offset", field="at")
-    at = parsed.at.astimezone(dt.UTC)  # stored in UTC, whatever zone the app sent
+    # Checked before the conversion: a time near year 1 or 9999 would overflow it.
+    at = check_time(parsed.at, "at").astimezone(dt.UTC)  # stored in UTC, whatever zone was sent
     evidence = _evidence(parsed.evidence)
     return service.Action(
         parsed.participant, key, parsed.methodology, at, parsed.inputs, evidence,
@@ -312,12 +314,14 @@ def decide(
     )
 
 
-Day = Annotated[dt.date, Query(description="A local day (UTC+8), YYYY-MM-DD.")]
+Day = Annotated[dt.date, Query(description=f"A local day (UTC+8), YYYY-MM-DD; {DAY_RANGE}.")]
 
 
 @router.get("/programmes/{code}/credits/document", responses=ERRORS)
 def credit_document(session: ReadSession, code: Code, start: Day, end: Day) -> dict[str, Any]:
     """The verification document of the period's uncredited reductions, with its SHA-256."""
+    check_day(start, "start")
+    check_day(end, "end")
     return service.aggregate(session, code, start, end)
 
 
@@ -325,14 +329,16 @@ class CreditsIn(BaseModel):
     """Issue the period's reductions as the batch of a verified report."""
 
     model_config = ConfigDict(extra="forbid")
-    start: dt.date
-    end: dt.date
+    start: dt.date = Field(description=f"The period's first local day; {DAY_RANGE}.")
+    end: dt.date = Field(description=f"The period's last local day; {DAY_RANGE}.")
     report: str = Field(min_length=1, max_length=64)
 
 
 @router.post("/programmes/{code}/credits", responses=WRITE_ERRORS, status_code=201)
 def issue(runtime: RuntimeDep, caller: Operator, code: Code, body: CreditsIn) -> dict[str, Any]:
     """Issue the batch of a verified report and mark every action it counts."""
+    check_day(body.start, "start")
+    check_day(body.end, "end")
     result = _done(
         runtime, lambda s: service.issue_credits(s, code, body.start, body.end, body.report, caller)
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,42 @@ from ecocredit.ledger.events import INCLUSION_ACTION_DECIDED
 
 CHINA = dt.timezone(dt.timedelta(hours=8))  # a participant's day is the local day
 EVIDENCE_KINDS = ("photo", "slip", "trip")
+# Days and times outside these bounds are refused: Python's dates end at years 1 and 9999,
+# so moving such a time to another zone or adding a day to it would overflow, and no action
+# or crediting period of a carbon-inclusion programme lies that far out.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2200, 12, 31)
+
+
+def check_day(day: dt.date, name: str) -> dt.date:
+    """``day`` if it lies from ``FIRST_DAY`` to ``LAST_DAY``; an error naming ``name`` if not."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidParameter(
+            f"{name}: {day.isoformat()} is out of range; give a day from "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+            field=name,
+        )
+    return day
+
+
+def check_time(at: dt.datetime, name: str) -> dt.datetime:
+    """``at`` if it has an offset and falls, in UTC, on a day from ``FIRST_DAY`` to ``LAST_DAY``.
+
+    The day as written is checked first, a day wider on each side since an offset is less
+    than a day, so that the conversion to UTC cannot overflow.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidParameter(f"{name}: give the time with its offset", field=name)
+    day = dt.timedelta(days=1)
+    if not FIRST_DAY - day <= at.date() <= LAST_DAY + day or not (
+        FIRST_DAY <= at.astimezone(dt.UTC).date() <= LAST_DAY
+    ):
+        raise InvalidParameter(
+            f"{name}: {at.isoformat()} is out of range; give a time from "
+            f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} (UTC)",
+            field=name,
+        )
+    return at
 
 
 @dataclass(frozen=True)
@@ -53,8 +90,7 @@ def _check(action: Action) -> None:
         )
     if not 1 <= len(action.key) <= 128 or not action.key.isprintable():
         raise InvalidParameter("key: 1 to 128 printable characters", field="key")
-    if action.at.tzinfo is None:
-        raise InvalidParameter("at: give the time with its offset", field="at")
+    check_time(action.at, "at")
     if action.evidence_kind not in EVIDENCE_KINDS:
         raise InvalidParameter(
             f"evidence_kind: one of {', '.join(EVIDENCE_KINDS)}", field="evidence_kind"
@@ -97,9 +133,13 @@ def _facts(session: Session, programme: str, action: Action, now: dt.datetime,
         )
     ).scalars().all()  # fmt: skip
     similar = _similar(session, programme, phash) if phash is not None else []
-    recent_utc = [t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in recent]
-    facts = Facts(action.at, now, seen, int(count), recent_utc, similar)
+    facts = Facts(action.at, now, seen, int(count), _utc(recent), similar)
     return facts, DayUse(int(count), int(points))
+
+
+def _utc(times: Sequence[dt.datetime]) -> list[dt.datetime]:
+    """Stored times as aware UTC times (SQLite gives them back without their offset)."""
+    return [t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in times]
 
 
 def _programme(session: Session, code: str, methodology: str) -> tuple[Any, Any]:

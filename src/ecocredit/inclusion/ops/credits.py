@@ -13,26 +13,33 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from array import array
 from decimal import Decimal
 from typing import Any
 
 import rfc8785
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
 from ecocredit.errors import Conflict, InvalidParameter, NotFound
 from ecocredit.inclusion.decisions import Outcome
-from ecocredit.inclusion.ops.actions import CHINA
+from ecocredit.inclusion.ops.actions import CHINA, check_day
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.inclusion.tables import actions, programmes
+from ecocredit.ledger import store
 from ecocredit.registry import service as registry
 from ecocredit.registry.tables import reports
 
 GRAMS_PER_TONNE = 1_000_000  # a credit is one tonne CO2e; its smallest unit is one gram
 
 
+MARK_CHUNK = 500  # action ids per UPDATE when a batch marks what it counted
+
+
 def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    check_day(start, "start")
+    check_day(end, "end")
     if end < start:
         raise InvalidParameter("the period ends before it starts", field="period_end")
     first = dt.datetime.combine(start, dt.time(), CHINA).astimezone(dt.UTC)
@@ -51,8 +58,7 @@ def _counted(programme: str, start: dt.date, end: dt.date) -> Any:
     )
 
 
-def aggregate(session: Session, programme: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The verification document of a programme's uncredited reductions in a period."""
+def _creditable(session: Session, programme: str) -> None:
     row = session.execute(select(programmes).where(programmes.c.code == programme)).mappings()
     found = row.first()
     if found is None:
@@ -63,39 +69,65 @@ def aggregate(session: Session, programme: str, start: dt.date, end: dt.date) ->
             "never credited",
             field="programme",
         )
+
+
+def _document(session: Session, programme: str, start: dt.date, end: dt.date
+              ) -> tuple[dict[str, Any], array[int]]:  # fmt: skip
+    """The document and the ids of the actions it counts, from one reading of the rows.
+
+    The listing, the totals and the ids come from the same rows, so what a batch marks is
+    exactly what its document hashed and totalled.
+    """
+    _creditable(session, programme)
     counted = _counted(programme, start, end)
     listing = hashlib.sha256()
-    query = select(actions.c.id, actions.c.grams_co2e).where(counted).order_by(actions.c.id)
-    for action_id, grams in session.execute(query):
-        listing.update(f"{action_id},{grams}\n".encode())
-    method, version = actions.c.methodology, actions.c.version
-    by_method = session.execute(
-        select(method, version, func.count(), func.sum(actions.c.grams_co2e))
+    ids: array[int] = array("q")  # eight bytes an action: a long period stays small
+    totals: dict[tuple[str, str], list[int]] = {}
+    query = (
+        select(actions.c.id, actions.c.grams_co2e, actions.c.methodology, actions.c.version)
         .where(counted)
-        .group_by(actions.c.methodology, actions.c.version)
-        .order_by(actions.c.methodology, actions.c.version)
-    ).all()  # fmt: skip
-    grams = sum(int(g or 0) for *_, g in by_method)
-    document = {
+        .order_by(actions.c.id)
+        .execution_options(yield_per=10_000)
+    )
+    for action_id, grams, method, version in session.execute(query):
+        listing.update(f"{action_id},{grams}\n".encode())
+        ids.append(int(action_id))
+        total = totals.setdefault((method, version), [0, 0])
+        total[0], total[1] = total[0] + 1, total[1] + int(grams)
+    by_method = sorted(totals.items())
+    grams_total = sum(g for _, (_, g) in by_method)
+    document: dict[str, Any] = {
         "programme": programme, "period_start": start.isoformat(), "period_end": end.isoformat(),
-        "actions": sum(int(n) for _, _, n, _ in by_method), "grams_co2e": grams,
-        "tonnes": str(Decimal(grams) / GRAMS_PER_TONNE),
+        "actions": len(ids), "grams_co2e": grams_total,
+        "tonnes": str(Decimal(grams_total) / GRAMS_PER_TONNE),
         "by_methodology": [
-            {"methodology": m, "version": v, "actions": int(n), "grams_co2e": int(g or 0)}
-            for m, v, n, g in by_method
+            {"methodology": m, "version": v, "actions": n, "grams_co2e": g}
+            for (m, v), (n, g) in by_method
         ],
         "actions_sha256": listing.hexdigest(),
     }  # fmt: skip
-    return document | {"sha256": hashlib.sha256(rfc8785.dumps(document)).hexdigest()}
+    return document | {"sha256": hashlib.sha256(rfc8785.dumps(document)).hexdigest()}, ids
+
+
+def aggregate(session: Session, programme: str, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The verification document of a programme's uncredited reductions in a period."""
+    return _document(session, programme, start, end)[0]
 
 
 def issue_credits(
     session: Session, programme: str, start: dt.date, end: dt.date, report: str,
     actor: Principal,
 ) -> dict[str, Any]:  # fmt: skip
-    """Issue the report's batch to the operator and mark the actions it counts; one transaction."""
+    """Issue the report's batch to the operator and mark the actions it counts; one transaction.
+
+    The log's lock is taken before the period's actions are read: no action can be written
+    between the reading and the marking, and two issues of one report queue, the second
+    finding the actions already counted.
+    """
+    _period(start, end)  # a bad period is refused before the lock is taken
+    store.read_head(session, lock=True)
     operator = require_operator(session, actor, programme)
-    document = aggregate(session, programme, start, end)
+    document, ids = _document(session, programme, start, end)
     filed = session.execute(
         select(reports.c.document_sha256, reports.c.verified).where(reports.c.id == report)
     ).first()
@@ -110,8 +142,15 @@ def issue_credits(
     if int(filed[1]) != document["grams_co2e"]:
         raise Conflict("the report's verified quantity is not the document's total", field="report")
     result = registry.issue(session, actor, report, [(operator, document["tonnes"])])
-    counted = _counted(programme, start, end)
-    session.execute(update(actions).where(counted).values(batch=result["batch"]))
+    for lo in range(0, len(ids), MARK_CHUNK):
+        chunk = ids[lo : lo + MARK_CHUNK].tolist()
+        marked: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(actions)
+            .where(actions.c.id.in_(chunk), actions.c.batch.is_(None))
+            .values(batch=result["batch"])
+        )  # fmt: skip
+        if marked.rowcount != len(chunk):  # cannot happen behind the lock; never mark half
+            raise Conflict("the period's reductions changed while issuing", field="report")
     return result | {"document": document}
 
 

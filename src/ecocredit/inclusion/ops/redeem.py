@@ -23,6 +23,9 @@ from ecocredit.ledger import store
 from ecocredit.ledger.events import INCLUSION_POINTS_EXPIRED, INCLUSION_POINTS_REDEEMED
 
 EXPIRY_PAGE = 500  # [grant, points] pairs per log entry: well inside an entry's 64 KiB
+# A redemption's points are stored in a 32-bit column: PostgreSQL would refuse a larger cost
+# as a database fault, so it is refused here as what it is, too large a redemption.
+MAX_COST = 2**31 - 1
 
 
 def _grants(session: Session, programme: str, participant: str) -> list[points.Grant]:
@@ -59,6 +62,12 @@ def redeem(session: Session, programme: str, participant: str, reward: str, quan
             f"{reward!r} has {item['stock']} in stock; {quantity} asked", field="quantity"
         )
     cost = item["points"] * quantity
+    if cost > MAX_COST:
+        raise InvalidParameter(
+            f"quantity: {quantity} of {reward!r} at {item['points']} points each costs {cost} "
+            f"points; one redemption costs at most {MAX_COST}",
+            field="quantity",
+        )
     taken = points.spend(_grants(session, programme, participant), cost, now)
     for grant_id, part in taken:
         session.execute(
