@@ -12,6 +12,7 @@ from ecocredit.air.cli import app as air_app
 from ecocredit.carbon.cli import app as carbon_app
 from ecocredit.errors import EcocreditError
 from ecocredit.inclusion.cli import app as inclusion_app
+from ecocredit.inclusion.custody_cli import app as custody_app
 from ecocredit.ledger.cli import app as ledger_app
 from ecocredit.registry.cli import app as registry_app
 from ecocredit.runtime import initialize, open_runtime
@@ -28,6 +29,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(air_app, name="air")
 app.add_typer(carbon_app, name="carbon")
 app.add_typer(inclusion_app, name="inclusion")
+app.add_typer(custody_app, name="custody")
 app.add_typer(account_app, name="account", hidden=True)  # the name of the first release
 
 

@@ -16,6 +16,7 @@ from ecocredit.accounts.tables import accounts as accounts_table
 from ecocredit.air.demo import load_air
 from ecocredit.carbon.demo import load_carbon
 from ecocredit.inclusion.demo import load_inclusion
+from ecocredit.inclusion.demo_custody import load_custody
 from ecocredit.ledger import service as ledger
 from ecocredit.registry.demo import load_registry
 from ecocredit.runtime import Runtime
@@ -57,6 +58,7 @@ LOADERS: list[Callable[[Session], str]] = [
     load_air,
     load_carbon,
     load_inclusion,
+    load_custody,
 ]
 
 

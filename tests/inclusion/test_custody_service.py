@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,11 +19,18 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts import service as accounts
 from ecocredit.accounts.model import Role
-from ecocredit.errors import InsufficientBalance, InvalidParameter, NotFound, PermissionDenied
+from ecocredit.errors import (
+    InsufficientBalance,
+    InvalidParameter,
+    NotFound,
+    PermissionDenied,
+    SetupError,
+)
 from ecocredit.inclusion.custody_model import Coordinates
 from ecocredit.inclusion.custody_tables import handoffs, lot_parents, lots, payouts, sales
 from ecocredit.inclusion.fund import BASIS_POINTS
 from ecocredit.inclusion.ops import custody, fund
+from ecocredit.inclusion.ops.custody_checks import cents_of_yuan, grams_of_kg
 from ecocredit.ledger.tables import ledger_entries as entries
 from ecocredit.runtime import InitResult
 
@@ -205,3 +213,124 @@ def test_only_the_maker_sells_and_only_an_operator_pays(blue: Blue) -> None:
     run = blue.do("fundop", fund.pay_fund)
     assert run["run"] == 1 and run["sales"] == 3
     assert sum(cents for _, cents in run["payouts"]) == run["fund_cents"] == 465
+
+
+# Mass balance, the fund's set share and who may act.
+
+
+def _one_at_recycler(blue: Blue, grams: int = 10_000) -> str:
+    lot = blue.do("fisher-1", custody.collect, "大陈岛", WHEN, grams, PHOTO)["lot_id"]
+    at_station = blue.hand(lot, "fisher-1", "station", grams)
+    blue.do("station", custody.weigh, at_station, grams)
+    trucked = blue.hand(at_station, "station", "truck", grams, "transport")
+    return blue.hand(trucked, "truck", "recycler", grams)
+
+
+def test_pellets_never_outweigh_their_inputs(blue: Blue) -> None:
+    lot = _one_at_recycler(blue)
+    before = blue.counts()
+    # A declared 100 % yield leaves no room for the scale's tolerance above the inputs.
+    with pytest.raises(InvalidParameter, match="never more than the inputs") as caught:
+        blue.do("recycler", custody.process, [(lot, 10_000)], 10_001, 10_000)
+    assert caught.value.field == "output_grams"
+    for bad in (0, 10_001, -1):
+        with pytest.raises(InvalidParameter) as wrong:
+            blue.do("recycler", custody.process, [(lot, 10_000)], 5_000, bad)
+        assert wrong.value.field == "declared_yield_bp"
+    with pytest.raises(InvalidParameter) as wider:  # the recycler cannot loosen the tolerance
+        blue.do("recycler", custody.process, [(lot, 10_000)], 9_000, 8_000, 1_500)
+    assert wider.value.field == "tolerance_bp"
+    assert blue.counts() == before
+    assert blue.do("recycler", custody.process, [(lot, 10_000)], 10_000, 10_000)["flags"] == []
+
+
+def test_a_yield_within_the_scales_tolerance_or_a_loss_is_flagged(blue: Blue) -> None:
+    lot = _one_at_recycler(blue, 20_000)
+    above = blue.do("recycler", custody.process, [(lot, 10_000)], 8_300, 8_000)
+    assert above["flags"] == ["above_declared_yield"]  # 83 %: within 80 % + 3 points
+    lot_2 = _one_at_recycler(blue)
+    # 80 % less 3 % of it is 77.6 %: 7,759 g is a loss, 7,760 g is not.
+    loss = blue.do("recycler", custody.process, [(lot_2, 5_000)], 3_879, 8_000)
+    assert loss["flags"] == ["below_plausible_yield"]
+    fine = blue.do("recycler", custody.process, [(lot_2, 5_000)], 3_880, 8_000)
+    assert fine["flags"] == []
+    flagged = blue.log(0)
+    reasons = [e["data"]["reason"] for e in flagged if e["type"] == "inclusion.mass_flagged"]
+    assert reasons == ["above_declared_yield", "below_plausible_yield"]
+
+
+def test_the_funds_share_is_the_chains_not_the_sellers(blue: Blue) -> None:
+    code = _chair(blue)["product_code"]
+    before = blue.counts()
+    for chosen in (0, 500, 10_000):
+        with pytest.raises(InvalidParameter) as caught:
+            blue.do("maker", fund.record_sale, code, 10_000, share_bp=chosen)
+        assert caught.value.field == "share_bp" and "2000 bp" in caught.value.message
+    assert blue.counts() == before
+    sale = blue.do("maker", fund.record_sale, code, 10_000)
+    assert (sale["share_bp"], sale["fund_cents"]) == (fund.FUND_SHARE_BP, 2_000)
+    assert [e["data"]["share_bp"] for e in blue.log(0) if "share_bp" in e["data"]] == [2000]
+    for misconfigured in (0, 10_001):
+        with pytest.raises(SetupError, match="1 to 10000"):
+            fund.fund_share_bp(misconfigured)
+    with blue.db.read() as session:
+        state = fund.state(session)
+    assert (state["share_bp"], state["owed_cents"], state["unpaid_sales"]) == (2000, 2_000, 1)
+
+
+def test_only_holders_act_and_only_on_what_they_hold(blue: Blue) -> None:
+    lot = blue.do("fisher-1", custody.collect, "大陈岛", WHEN, 1_000, PHOTO)["lot_id"]
+    before = blue.counts()
+    with pytest.raises(PermissionDenied, match="role 'holder'") as operator:
+        blue.do("fundop", custody.collect, "大陈岛", WHEN, 1_000, PHOTO)
+    assert operator.value.field == "actor"
+    with pytest.raises(PermissionDenied, match="role 'holder'") as receiver:
+        blue.do("fisher-1", custody.offer, lot, "fundop", 1_000)
+    assert receiver.value.field == "to_account"
+    with pytest.raises(PermissionDenied, match="held by 'fisher-1'"):
+        blue.do("fisher-2", custody.offer, lot, "station", 1_000)
+    assert blue.counts() == before
+    at_station = blue.hand(lot, "fisher-1", "station", 1_000)
+    after_handoff = blue.counts()
+    with pytest.raises(PermissionDenied, match="held by 'station'"):
+        blue.do("truck", custody.weigh, at_station, 1_000)
+    with pytest.raises(InvalidParameter) as tolerance:  # a station cannot widen its scale's
+        blue.do("station", custody.weigh, at_station, 1_000, 10_000)
+    assert tolerance.value.field == "tolerance_bp"
+    with pytest.raises(PermissionDenied, match="role 'holder'"):
+        blue.do("fundop", fund.record_sale, "NOSUCHCODE", 100)
+    assert blue.counts() == after_handoff
+
+
+@pytest.mark.parametrize(
+    ("when", "grams", "field"),
+    [
+        (dt.datetime(1899, 12, 31, tzinfo=dt.UTC), 1_000, "time"),
+        (dt.datetime(2201, 1, 1, tzinfo=dt.UTC), 1_000, "time"),
+        (dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))), 1_000, "time"),
+        (WHEN, 10**8 + 1, "grams"),
+        (WHEN, 0, "grams"),
+    ],
+)
+def test_collections_out_of_range_are_refused(
+    blue: Blue, when: dt.datetime, grams: int, field: str
+) -> None:
+    before = blue.counts()
+    with pytest.raises(InvalidParameter) as caught:
+        blue.do("fisher-1", custody.collect, "大陈岛", when, grams, PHOTO)
+    assert caught.value.field == field
+    with pytest.raises(InvalidParameter) as control:
+        blue.do("fisher-1", custody.collect, "大陈\x00岛", WHEN, 1_000, PHOTO)
+    assert control.value.field == "place"
+    assert blue.counts() == before
+
+
+def test_kilograms_and_yuan_become_whole_grams_and_cents_or_are_refused() -> None:
+    assert grams_of_kg("12.345") == 12_345 and grams_of_kg(Decimal("0.001")) == 1
+    assert cents_of_yuan("1000") == 100_000 and cents_of_yuan("0.01") == 1
+    for bad in ("12.3456", "0", "-1", "NaN", "Infinity", "1e400x", "twelve"):
+        with pytest.raises(InvalidParameter) as caught:
+            grams_of_kg(bad, "kg")
+        assert caught.value.field == "kg"
+    with pytest.raises(InvalidParameter, match="more than 2 decimals"):
+        cents_of_yuan("0.001")

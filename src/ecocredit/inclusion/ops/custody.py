@@ -7,8 +7,16 @@ touches, calls the pure function of :mod:`ecocredit.inclusion.custody`, writes t
 handoffs that changed and logs each event it returned. A refusal raises before anything is
 written, and the caller's transaction rolls back whatever would otherwise be left.
 
-Any account may collect, hold, hand on, process or make products: the chain's rules (who holds
-a lot, who must confirm a handoff) are the permissions. A handoff's receiver must be an account.
+Who may act: every verb needs an account with the role ``holder`` (custody is holding plastic;
+an operator or a verifier account holds none), and a handoff's receiver must hold that role
+too. Beyond the role, the chain's rules are the permissions: only the account holding a lot
+weighs it, offers it, processes it or makes a product of it, and only a handoff's receiver
+confirms it.
+
+Mass balance at the recycler: the output may be at most inputs × the declared yield, which
+must be above 0 and at most 100 %. Above that, up to ``YIELD_TOLERANCE_BP`` more (a scale's
+error) is accepted and flagged, but never more than the inputs weighed; anything beyond is
+refused. An output below inputs × yield × (1 − tolerance) is accepted and flagged as a loss.
 """
 
 from __future__ import annotations
@@ -24,8 +32,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from ecocredit.accounts import service as accounts
-from ecocredit.accounts.model import Principal
-from ecocredit.errors import Conflict, InvalidParameter, NotFound
+from ecocredit.accounts.model import Principal, Role
+from ecocredit.errors import Conflict, InvalidParameter, NotFound, PermissionDenied
 from ecocredit.inclusion import custody
 from ecocredit.inclusion.custody_model import (
     Chain,
@@ -42,12 +50,18 @@ from ecocredit.inclusion.custody_model import (
     Step,
 )
 from ecocredit.inclusion.custody_tables import handoffs, lot_parents, lots
+from ecocredit.inclusion.ops.custody_checks import (
+    YIELD_TOLERANCE_BP,
+    check_grams,
+    check_place,
+    check_time,
+    mass_balance,
+)
 from ecocredit.ledger import service as ledger
 from ecocredit.ledger import store
 from ecocredit.ledger.events import EVENTS
 
 WEIGH_TOLERANCE_BP = 500  # a station's scale may differ from the declared mass by 5 %
-YIELD_TOLERANCE_BP = 300  # pellets may exceed the declared yield by 3 points, flagged
 _SEQUENCED = re.compile(r"(LOT|HO)-\d+")  # ids the chain issues; never a product's id
 _STAGE_ORDER = list(Stage)
 
@@ -191,10 +205,22 @@ def _commit(session: Session, before: Chain, step: Step, actor: str) -> dict[str
     return _payload(step.events[0]) | {"ledger_index": indices[0], "flags": flagged}
 
 
+def _holder(session: Session, name: str, field: str) -> str:
+    """The account ``name`` as it stands in this write, refused unless it may hold plastic."""
+    current = accounts.principal(session, name)
+    if not current.has(Role.HOLDER):
+        raise PermissionDenied(
+            f"account {name!r} may not hold plastic in the chain of custody: it needs the role "
+            f"'holder' (it has {current.describe_roles()})",
+            field=field,
+        )
+    return current.name
+
+
 def _begin(session: Session, actor: Principal) -> str:
-    """Queue behind the log, then the actor's name as it stands in this write."""
+    """Queue behind the log, then the actor's name, refused unless it may hold plastic."""
     store.read_head(session, lock=True)
-    return accounts.principal(session, actor.name).name
+    return _holder(session, actor.name, "actor")
 
 
 # The verbs.
@@ -205,8 +231,9 @@ def collect(
     photo_sha256: str,
 ) -> dict[str, Any]:  # fmt: skip
     """The actor declares a lot it collected; returns its ``lot_id``."""
-    if isinstance(place, str) and len(place) > 200:
-        raise InvalidParameter("place: a name of at most 200 characters", field="place")
+    check_place(place)
+    check_time(time)
+    check_grams(grams, "grams")
     name = _begin(session, actor)
     before = _chain(session, ())
     step = custody.collect(before, name, place, time, grams, photo_sha256)
@@ -217,7 +244,16 @@ def weigh(
     session: Session, actor: Principal, lot_id: str, measured_grams: int,
     tolerance_bp: int = WEIGH_TOLERANCE_BP,
 ) -> dict[str, Any]:  # fmt: skip
-    """The station holding a lot weighs it; a difference beyond tolerance is flagged."""
+    """The station holding a lot weighs it; a difference beyond tolerance is flagged.
+
+    ``tolerance_bp`` may be tightened below ``WEIGH_TOLERANCE_BP``, never widened.
+    """
+    check_grams(measured_grams, "measured_grams")
+    if isinstance(tolerance_bp, bool) or not 0 <= tolerance_bp <= WEIGH_TOLERANCE_BP:
+        raise InvalidParameter(
+            f"tolerance_bp: 0 to {WEIGH_TOLERANCE_BP} basis points, not {tolerance_bp!r}",
+            field="tolerance_bp",
+        )
     name = _begin(session, actor)
     before = _chain(session, [lot_id])
     step = custody.weigh(before, lot_id, name, measured_grams, tolerance_bp)
@@ -243,6 +279,7 @@ def offer(
     name = _begin(session, actor)
     if not accounts.exists(session, to_account):
         raise NotFound(f"no account named {to_account!r}", field="to_account")
+    _holder(session, to_account, "to_account")
     before = _chain(session, [lot_id])
     step = custody.offer(before, lot_id, name, to_account, grams, stage)
     return _commit(session, before, step, name)
@@ -266,9 +303,13 @@ def cancel(session: Session, actor: Principal, handoff_id: str) -> dict[str, Any
 
 def process(
     session: Session, actor: Principal, inputs: Inputs, output_grams: int,
-    declared_yield_bp: int, tolerance_bp: int = YIELD_TOLERANCE_BP, floor_bp: int | None = None,
+    declared_yield_bp: int, tolerance_bp: int = YIELD_TOLERANCE_BP,
 ) -> dict[str, Any]:  # fmt: skip
-    """The recycler turns lots it holds into pellets at a declared yield; returns ``lot_id``."""
+    """The recycler turns lots it holds into pellets at a declared yield; returns ``lot_id``.
+
+    ``tolerance_bp`` may be tightened below ``YIELD_TOLERANCE_BP``, never widened.
+    """
+    floor_bp = mass_balance(inputs, output_grams, declared_yield_bp, tolerance_bp)
     name = _begin(session, actor)
     before = _chain(session, [lot_id for lot_id, _ in inputs])
     step = custody.process(
@@ -327,4 +368,22 @@ def trace(session: Session, product_code: str) -> dict[str, Any]:
         "grams": product.mass, "portal_path": custody.portal_path(product_code),
         "collectors": [list(pair) for pair in custody.trace(chain, product_id)],
         "lots": [_lot_view(lot) for lot in order],
+    }  # fmt: skip
+
+
+def lot(session: Session, lot_id: str) -> dict[str, Any]:
+    """A lot: stage, holder, mass and grams still held, flags, parents and its handoffs."""
+    row = session.execute(select(lots).where(lots.c.id == lot_id)).first()
+    if row is None:
+        raise NotFound(f"no lot {lot_id!r}", field="lot")
+    found = load_lots(session, [lot_id])[lot_id]
+    moves = _handoffs(session, handoffs.c.lot_id == lot_id)
+    return _lot_view(found) | {
+        "grams": found.grams, "weighed": found.weighed, "flags": json.loads(row.flags),
+        "product_code": found.product_code, "ledger_index": int(row.ledger_index),
+        "handoffs": [
+            {"id": h.id, "to_account": h.to_account, "grams": h.grams,
+             "to_stage": h.to_stage.value, "state": h.state.value, "new_lot_id": h.new_lot_id}
+            for h in sorted(moves.values(), key=lambda h: h.id)
+        ],
     }  # fmt: skip
