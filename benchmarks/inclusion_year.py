@@ -105,7 +105,7 @@ def child_main(directory: str) -> int:
     db, op = install(base / "var")
     started = time.perf_counter()
     try:
-        totals = import_year(db, "plates", paths, op, chunk_rows=100_000)
+        totals = import_year(db, "plates", paths, op)
         error = None
     except Exception as exc:  # reported, not raised: the parent prints it
         totals, error = {}, repr(exc)

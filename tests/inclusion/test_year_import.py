@@ -75,7 +75,7 @@ def test_a_failed_import_resumes_where_it_stopped(
     make_programme(runtime, "whole")
     import_year(runtime.db, "whole", files, op, chunk_rows=50, now=later)
     make_programme(runtime, "bulk")
-    real = year_import._write
+    real = year_import._insert
     calls = {"n": 0}
 
     def failing(*args: Any) -> None:
@@ -84,7 +84,7 @@ def test_a_failed_import_resumes_where_it_stopped(
             raise OSError("disk unplugged")
         real(*args)
 
-    monkeypatch.setattr(year_import, "_write", failing)
+    monkeypatch.setattr(year_import, "_insert", failing)
     with pytest.raises(OSError):
         import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later, drop_indexes=True)
     assert len(_stored(runtime, "bulk")) == 150  # three chunks, written whole
@@ -93,7 +93,7 @@ def test_a_failed_import_resumes_where_it_stopped(
     other = as_file(items[:10], tmp_path / "other.parquet")
     with pytest.raises(Conflict, match="unfinished"):
         import_year(runtime.db, "bulk", [other], op)
-    monkeypatch.setattr(year_import, "_write", real)
+    monkeypatch.setattr(year_import, "_insert", real)
     totals = import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later)
     assert totals["skipped"] == 150 and totals["count"] == 150
     assert _stored(runtime, "bulk") == _stored(runtime, "whole")
@@ -114,8 +114,7 @@ def test_grants_are_written_with_their_actions(runtime: Runtime, tmp_path: Path)
 def _bad(tmp_path: Path, change: dict[str, Any], suffix: str = ".csv") -> str:
     items = small_year(count=12)
     path = Path(as_file(items, tmp_path / f"bad{suffix}"))
-    frame = pl.read_parquet(path) if suffix == ".parquet" else pl.read_csv(path,
-                                                                         infer_schema=False)
+    frame = pl.read_parquet(path) if suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
     column, value = next(iter(change.items()))
     values = frame[column].to_list()
     values[5] = value

@@ -19,7 +19,8 @@ import typer
 from ecocredit import console
 from ecocredit.accounts import service as accounts
 from ecocredit.errors import InvalidParameter
-from ecocredit.inclusion import service
+from ecocredit.inclusion import bulk, service
+from ecocredit.inclusion.ops import year_import
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.runtime import Runtime, open_runtime
 from ecocredit.settings import get_settings
@@ -164,6 +165,59 @@ def action_command(
         f"action {done['action']}: {done['status']}{why}; {done['grams_co2e']} g CO2e, "
         f"{done['points']} points"
     )
+
+
+Files = Annotated[
+    list[Path],
+    typer.Argument(exists=True, dir_okay=False, help="CSV or Parquet files, in time order."),
+]
+
+
+@app.command("import")
+def import_command(
+    programme: Prog,
+    files: Files,
+    actor: Actor,
+    chunk_rows: Annotated[int, typer.Option(min=1000, max=2_000_000)] = 250_000,
+    drop_indexes: Annotated[
+        bool | None,
+        typer.Option(
+            "--drop-indexes/--keep-indexes",
+            help="Take the action indexes down while loading (default: large loads).",
+        ),
+    ] = None,
+) -> None:
+    """Import actions in bulk from files, decided as the service would; resumes after a failure.
+
+    Every row is checked before anything is written. Importing the same files again after a
+    failure carries on after the last chunk written.
+    """
+    runtime = open_runtime(get_settings())
+    with runtime.db.read() as session:
+        who = accounts.principal(session, actor)
+    paths = [str(f) for f in files]
+    rows = sum(bulk.check_file(p) for p in paths)
+    with console.progress("importing actions", rows) as advance:
+        totals = year_import.import_year(runtime.db, programme, paths, who, chunk_rows,
+                                         progress=advance, drop_indexes=drop_indexes)  # fmt: skip
+    runtime.sign_checkpoint()
+    console.show(
+        f"{totals['count']:,} actions: {totals['accepted']:,} accepted, "
+        f"{totals['rejected']:,} rejected, {totals['review']:,} held; "
+        f"{totals['grams_co2e'] / 1e6:,.3f} t CO2e, {totals['points']:,} points, "
+        f"{totals['entries']:,} log entries"
+        + (f"; {totals['skipped']:,} written by an earlier run" if totals["skipped"] else "")
+    )
+
+
+@app.command("import-finish")
+def import_finish_command(programme: Prog, actor: Actor) -> None:
+    """End an unfinished import whose files are lost: rebuild its indexes, keep its rows."""
+    runtime = open_runtime(get_settings())
+    with runtime.db.read() as session:
+        require_operator(session, accounts.principal(session, actor), programme)
+    built = year_import.finish_unfinished(runtime.db, programme)
+    console.show(f"import of {programme} finished; indexes rebuilt: {', '.join(built) or 'none'}")
 
 
 @app.command("review")

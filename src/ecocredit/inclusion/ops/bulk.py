@@ -130,9 +130,8 @@ def decisions_frame_csv(frame: pl.DataFrame) -> bytes:
     ).write_csv(line_terminator="\n", quote_style="necessary").encode()  # fmt: skip
 
 
-def log_chunk(session: Session, operator: str, programme: str, first: int,
-              frame: pl.DataFrame) -> int:  # fmt: skip
-    """``log_decisions`` for a bulk chunk held as a frame (ids ``first`` onwards, in order)."""
+def chunk_summary(programme: str, first: int, frame: pl.DataFrame) -> dict[str, Any]:
+    """``summary`` of a bulk chunk held as a frame (ids ``first`` onwards, in order)."""
     status = frame["status"]
     accepted = status == "accepted"
     payload = {
@@ -143,4 +142,4 @@ def log_chunk(session: Session, operator: str, programme: str, first: int,
         "points": int(frame["points"].sum()),
         "sha256": hashlib.sha256(decisions_frame_csv(frame)).hexdigest(),
     }  # fmt: skip
-    return ledger.record(session, INCLUSION_ACTIONS_DECIDED, operator, payload)
+    return payload

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -29,14 +31,16 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
 from ecocredit.db import Database
-from ecocredit.errors import InvalidParameter, NotFound
+from ecocredit.errors import Conflict, InvalidParameter, NotFound
 from ecocredit.inclusion import bulk
-from ecocredit.inclusion.ops import bulk_load
+from ecocredit.inclusion.ops import bulk_load, pipeline
 from ecocredit.inclusion.ops.actions import _limits
-from ecocredit.inclusion.ops.bulk import log_chunk, reserve_ids, write_tuples
+from ecocredit.inclusion.ops.bulk import chunk_summary, reserve_ids, write_tuples
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.inclusion.tables import actions, grants, programmes, rules
+from ecocredit.ledger import service as ledger
 from ecocredit.ledger import store
+from ecocredit.ledger.events import INCLUSION_ACTIONS_DECIDED
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 STATUS = ("accepted", "rejected", "review")
@@ -81,17 +85,56 @@ def import_year(db: Database, programme: str, paths: Sequence[str], actor: Princ
     job.totals["skipped"] = skip
     if progress is not None and skip:
         progress(skip)
+    parts = _parts(job, paths, chunk_rows, skip, now)
+    if job.job.indexes_dropped:
+        # Nobody else writes actions or grants while the indexes are down, so a chunk's ids
+        # are known before its transaction: the next chunk is read, decided and turned into
+        # rows in a thread while this one is written (SQLite works without the GIL).
+        with pipeline.Ahead(_built(job, parts)) as ahead:
+            for chunk in ahead:
+                db.write(functools.partial(_commit, job=job, chunk=chunk))
+                _count(job, chunk, progress)
+    else:
+        for part in parts:
+            _count(job, db.write(functools.partial(_write_now, job=job, part=part)), progress)
+    bulk_load.complete(db, job.job)
+    return job.totals
+
+
+Part = tuple[pl.DataFrame, bulk.Decided, int, int]  # a chunk, its decisions, start, rows done
+
+
+def _parts(job: Import, paths: Sequence[str], chunk_rows: int, skip: int,
+           now: dt.datetime | None) -> Iterator[Part]:  # fmt: skip
+    """Each chunk prepared and decided, with its first ordinal and the rows done after it."""
     done = skip
     for frame in _stream(paths, chunk_rows, skip):
         if now is not None:
             frame = frame.with_columns(pl.lit(now).dt.cast_time_unit("us").alias("received"))
         part = bulk.prepare_chunk(frame, job.directory, job.table, job.year.rules)
         done += part.height
-        _chunk(job, part, done)
-        if progress is not None:
-            progress(part.height)
-    bulk_load.complete(db, job.job)
-    return job.totals
+        start = job.year.ordinal
+        yield part, job.year.decide(part, _stored(job, part)), start, done
+
+
+def _built(job: Import, parts: Iterator[Part]) -> Iterator[Chunk]:
+    """Chunks as rows, their ids counted on from the largest stored when the job began."""
+    with job.db.read() as session:
+        first = int(session.scalar(select(func.coalesce(func.max(actions.c.id), 0))) or 0) + 1
+        gfirst = int(session.scalar(select(func.coalesce(func.max(grants.c.id), 0))) or 0) + 1
+        sqlite = session.get_bind().dialect.name == "sqlite"
+    for part, decided, start, done in parts:
+        chunk = _rows(job, part, decided, (start, done), (first, gfirst), sqlite)
+        first, gfirst = first + chunk.count, gfirst + len(chunk.grants)
+        yield chunk
+
+
+def _count(job: Import, chunk: Chunk, progress: Callable[[int], None] | None) -> None:
+    for key in ("accepted", "rejected", "review", "grams_co2e", "points", "count"):
+        job.totals[key] += int(chunk.summary[key])
+    job.totals["entries"] += 1
+    if progress is not None:
+        progress(chunk.count)
 
 
 def _stream(paths: Sequence[str], chunk_rows: int, skip: int) -> Iterator[pl.DataFrame]:
@@ -221,20 +264,6 @@ def _remember(job: Import, paths: Sequence[str], skip: int) -> None:
             job.year.remember(number[who], index[method], micros, status, int(points))
 
 
-def _chunk(job: Import, part: pl.DataFrame, done: int) -> None:
-    """Decide one chunk, then write it, its grants and the job's progress with one log entry."""
-    start = job.year.ordinal
-    decided = job.year.decide(part, _stored(job, part))
-    job.db.write(lambda session: _write(session, job, part, decided, (start, done)))
-    for n, key in enumerate(STATUS):
-        job.totals[key] += int(np.count_nonzero(decided.status == n))
-    job.totals["count"] += part.height
-    job.totals["points"] += int(decided.points.sum())
-    grams = part["grams_co2e"].to_numpy()
-    job.totals["grams_co2e"] += int(grams[decided.status == 0].sum())
-    job.totals["entries"] += 1
-
-
 def _stored(job: Import, part: pl.DataFrame) -> dict[str, int]:
     """Kept stored actions backed by the same evidence as the chunk's repeated photos.
 
@@ -271,14 +300,28 @@ def _reason(job: Import, start: int, first: int, reason: str | int) -> str:
     return f"the same evidence already backs action {backing}"
 
 
-def _write(session: Session, job: Import, part: pl.DataFrame, decided: bulk.Decided,
-           places: tuple[int, int]) -> None:  # fmt: skip
-    """Write a chunk; ``places``: its first ordinal in the year and the rows done after it."""
-    start, done = places
-    store.read_head(session, lock=True)
-    operator = require_operator(session, job.actor, job.programme)
-    first = reserve_ids(session, actions, part.height)
-    index = store.read_head(session).size
+@dataclass(frozen=True)
+class Chunk:
+    """A decided chunk as the rows to write: actions without their log index, and grants."""
+
+    start: int  # the ordinal in the year of its first action
+    done: int  # the job's rows done once it is written
+    first: int  # its first action id
+    gfirst: int  # its first grant id
+    count: int
+    actions: list[tuple[Any, ...]]  # in column order, the last (ledger_index) left out
+    grants: list[tuple[Any, ...]]
+    summary: dict[str, Any]  # the payload of its log entry
+
+
+def _rows(job: Import, part: pl.DataFrame, decided: bulk.Decided, places: tuple[int, int],
+          ids: tuple[int, int], sqlite: bool) -> Chunk:  # fmt: skip
+    """The chunk's rows with action ids from ``ids[0]`` and grant ids from ``ids[1]``."""
+    (start, done), (first, gfirst) = places, ids
+    if not job.written or job.written[-1][0] != start:
+        job.written.append((start, first))
+    else:
+        job.written[-1] = (start, first)  # built again with other ids
     reasons = [_reason(job, start, first, r)[:300] for r in decided.reason]
     frame = part.with_columns(
         pl.Series("id", np.arange(first, first + part.height, dtype=np.int64)),
@@ -288,27 +331,55 @@ def _write(session: Session, job: Import, part: pl.DataFrame, decided: bulk.Deci
         pl.col("phash").cast(pl.String).str.to_integer(base=16, dtype=pl.UInt64)
         .reinterpret(signed=True).alias("phash"),
         pl.lit(job.programme).alias("programme"), pl.lit(None, pl.String).alias("batch"),
-        pl.lit(index).alias("ledger_index"), pl.col("key").alias("idempotency_key"),
+        pl.col("key").alias("idempotency_key"),
     )  # fmt: skip
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    rows = _stamped(frame.select([c.name for c in actions.columns]), sqlite)
-    write_tuples(session, actions, rows.iter_rows())
+    names = [c.name for c in actions.columns if c.name != "ledger_index"]
+    action_rows = _stamped(frame.select(names), sqlite).rows()
     granted = frame.filter(pl.col("points") > 0)
-    if granted.height:
-        gfirst = reserve_ids(session, grants, granted.height)
-        grant_rows = granted.select(
-            pl.Series("gid", np.arange(gfirst, gfirst + granted.height, dtype=np.int64)),
-            "programme", "participant", pl.col("id").alias("action_id"), "points",
-            pl.col("points").alias("remaining"),
-            (pl.col("received") + job.validity).alias("expires_at"),
+    grant_rows = _stamped(granted.select(
+        pl.Series("gid", np.arange(gfirst, gfirst + granted.height, dtype=np.int64)),
+        "programme", "participant", pl.col("id").alias("action_id"), "points",
+        pl.col("points").alias("remaining"),
+        (pl.col("received") + job.validity).alias("expires_at"),
+    ), sqlite).rows()  # fmt: skip
+    return Chunk(start, done, first, gfirst, part.height, action_rows, grant_rows,
+                 chunk_summary(job.programme, first, frame))  # fmt: skip
+
+
+def _commit(session: Session, job: Import, chunk: Chunk) -> None:
+    """Write a chunk built ahead; its ids must still be the next ones."""
+    store.read_head(session, lock=True)
+    operator = require_operator(session, job.actor, job.programme)
+    first = reserve_ids(session, actions, chunk.count)
+    gfirst = reserve_ids(session, grants, max(1, len(chunk.grants)))
+    if (first, gfirst) != (chunk.first, chunk.gfirst):
+        raise Conflict(
+            f"actions or grants were written during import {job.job.id}, which had the "
+            "indexes down; import the same files again to carry on", field="files",
         )  # fmt: skip
-        write_tuples(session, grants, _stamped(grant_rows, sqlite).iter_rows())
-    log_chunk(session, operator, job.programme, first, frame)
-    bulk_load.advance(session, job.job, done)
-    if not job.written or job.written[-1][0] != start:
-        job.written.append((start, first))
-    else:
-        job.written[-1] = (start, first)  # a retried transaction got other ids
+    _insert(session, job, chunk, operator)
+
+
+def _write_now(session: Session, job: Import, part: Part) -> Chunk:
+    """Build and write a chunk in one transaction, its ids the next free ones."""
+    frame, decided, start, done = part
+    store.read_head(session, lock=True)
+    operator = require_operator(session, job.actor, job.programme)
+    granted = int(np.count_nonzero(decided.points > 0))
+    ids = (reserve_ids(session, actions, frame.height), reserve_ids(session, grants, granted))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    chunk = _rows(job, frame, decided, (start, done), ids, sqlite)
+    _insert(session, job, chunk, operator)
+    return chunk
+
+
+def _insert(session: Session, job: Import, chunk: Chunk, operator: str) -> None:
+    """The chunk's rows, its log entry (whose index its actions carry) and the job's progress."""
+    tail = (store.read_head(session).size,)
+    write_tuples(session, actions, (row + tail for row in chunk.actions))
+    write_tuples(session, grants, chunk.grants)
+    ledger.record(session, INCLUSION_ACTIONS_DECIDED, operator, chunk.summary)
+    bulk_load.advance(session, job.job, chunk.done)
 
 
 def _stamped(frame: pl.DataFrame, sqlite: bool) -> pl.DataFrame:
