@@ -141,7 +141,6 @@ def upgrade() -> None:
         unique=False,
     )
 
-
     op.create_table(
         "inclusion_imports",
         sa.Column("id", BigInt, autoincrement=True, nullable=False),
