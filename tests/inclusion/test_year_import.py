@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from ecocredit.errors import Busy, Conflict, InvalidParameter
-from ecocredit.inclusion.ops import batch, bulk_load, year_import
+from ecocredit.inclusion.ops import actions, batch, bulk_load, redeem, year_import
 from ecocredit.inclusion.ops.year_import import import_year
 from ecocredit.inclusion.tables import actions as action_table
 from ecocredit.inclusion.tables import grants as grant_table
@@ -90,6 +90,10 @@ def test_a_failed_import_resumes_where_it_stopped(
     assert len(_stored(runtime, "bulk")) == 150  # three chunks, written whole
     with pytest.raises(Busy, match="loading"):
         runtime.db.write(lambda s: batch.submit_many(s, "whole", items[:1], op, now=later))
+    with pytest.raises(Busy, match="loading"):
+        runtime.db.write(lambda s: actions.submit(s, "whole", items[0], op, now=later))
+    with pytest.raises(Busy, match="loading"):
+        runtime.db.write(lambda s: redeem.expire(s, "whole", op))
     other = as_file(items[:10], tmp_path / "other.parquet")
     with pytest.raises(Conflict, match="unfinished"):
         import_year(runtime.db, "bulk", [other], op)

@@ -21,6 +21,7 @@ from ecocredit.accounts.model import Principal
 from ecocredit.errors import IdempotencyConflict, InvalidParameter, NotFound
 from ecocredit.inclusion import methodologies
 from ecocredit.inclusion.decisions import Decision, Facts, Limits, Outcome, decide
+from ecocredit.inclusion.ops import bulk_load
 from ecocredit.inclusion.ops.photos import near_photos
 from ecocredit.inclusion.ops.programmes import CODE, require_operator
 from ecocredit.inclusion.phash import perceptual_hash, sha256_hex
@@ -200,6 +201,7 @@ def submit(session: Session, programme: str, action: Action, actor: Principal,
     sha = sha256_hex(action.evidence)
     phash = perceptual_hash(action.evidence) if action.evidence_kind == "photo" else None
     store.read_head(session, lock=True)
+    bulk_load.refuse_while_loading(session)
     operator = require_operator(session, actor, programme)
     replay = _replayed(session, programme, action, sha)
     if replay is not None:

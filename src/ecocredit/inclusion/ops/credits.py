@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ecocredit.accounts.model import Principal
 from ecocredit.errors import Conflict, InvalidParameter, NotFound
 from ecocredit.inclusion.decisions import Outcome
+from ecocredit.inclusion.ops import bulk_load
 from ecocredit.inclusion.ops.actions import CHINA, check_day
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.inclusion.tables import actions, programmes
@@ -126,6 +127,7 @@ def issue_credits(
     """
     _period(start, end)  # a bad period is refused before the lock is taken
     store.read_head(session, lock=True)
+    bulk_load.refuse_while_loading(session)
     operator = require_operator(session, actor, programme)
     document, ids = _document(session, programme, start, end)
     filed = session.execute(

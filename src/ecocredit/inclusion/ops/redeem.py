@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ecocredit.accounts.model import Principal
 from ecocredit.errors import InsufficientBalance, InvalidParameter, NotFound
 from ecocredit.inclusion import points
+from ecocredit.inclusion.ops import bulk_load
 from ecocredit.inclusion.ops.programmes import CODE, require_operator
 from ecocredit.inclusion.tables import grants, redemptions, rewards
 from ecocredit.ledger import service as ledger
@@ -52,6 +53,7 @@ def redeem(session: Session, programme: str, participant: str, reward: str, quan
         raise InvalidParameter("quantity: 1 to 1000", field="quantity")
     now = now or dt.datetime.now(dt.UTC)
     store.read_head(session, lock=True)
+    bulk_load.refuse_while_loading(session)
     operator = require_operator(session, actor, programme)
     key = (rewards.c.programme == programme) & (rewards.c.code == reward)
     item = session.execute(select(rewards).where(key)).mappings().first()
@@ -94,6 +96,7 @@ def expire(
     """Expire every grant of ``programme`` past its day; return how many points expired."""
     now = now or dt.datetime.now(dt.UTC)
     store.read_head(session, lock=True)
+    bulk_load.refuse_while_loading(session)
     operator = require_operator(session, actor, programme)
     rows = session.execute(
         select(grants.c.id, grants.c.remaining).where(
