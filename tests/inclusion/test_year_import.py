@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,15 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from ecocredit.errors import Busy, Conflict, InvalidParameter
+from ecocredit.inclusion.demo import plate
 from ecocredit.inclusion.ops import actions, batch, bulk_load, redeem, year_import
 from ecocredit.inclusion.ops.year_import import import_year
+from ecocredit.inclusion.phash import perceptual_hash
 from ecocredit.inclusion.tables import actions as action_table
 from ecocredit.inclusion.tables import grants as grant_table
 from ecocredit.inclusion.tables import imports
 from ecocredit.runtime import Runtime
-from tests.inclusion.test_batch import make_programme, operator
+from tests.inclusion.test_batch import NOW, PLATE, make_programme, operator
 from tests.inclusion.test_batch import runtime as runtime  # the fixture
 from tests.inclusion.test_bulk import as_file, small_year
 
@@ -33,8 +37,7 @@ def _stored(runtime: Runtime, programme: str) -> list[tuple[Any, ...]]:
     first = rows[0][0] if rows else 0
 
     def plain(reason: str) -> str:
-        head, _, tail = reason.rpartition(" ")
-        return f"{head} #{int(tail) - first}" if head.endswith("backs action") else reason
+        return re.sub(r"action (\d+)", lambda m: f"action #{int(m[1]) - first}", reason)
 
     return [(key, status, plain(reason), points) for _, key, status, reason, points in rows]
 
@@ -169,3 +172,38 @@ def test_a_key_already_stored_refuses_the_import(runtime: Runtime, tmp_path: Pat
     with pytest.raises(InvalidParameter, match="key 'k0' is already stored"):
         import_year(runtime.db, "batch", [as_file(items, tmp_path / "x.parquet")], op)
     assert len(_stored(runtime, "batch")) == 3
+
+
+def test_a_participant_sending_their_own_photo_again_is_held_as_in_the_batch_path(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    def check_in(who: str, n: int, minutes: int, photo: bytes) -> actions.Action:
+        at = NOW + dt.timedelta(hours=5 * n, minutes=minutes)
+        return actions.Action(who, f"{who}-{n}", "clean-plate", at, PLATE, photo)
+
+    items = [
+        check_in("p1", 0, 0, plate(1)),
+        check_in("p2", 0, 1, plate(2)),
+        check_in("p1", 1, 0, plate(1, side=48, quality=60)),  # p1's photo, re-saved
+        check_in("p2", 1, 1, plate(3)),
+        check_in("p2", 2, 1, plate(1, side=56, quality=70)),
+    ]  # p1's photo, sent by p2
+    op = operator(runtime)
+    later = items[-1].at + dt.timedelta(minutes=1)
+    batched = runtime.db.write(lambda s: batch.submit_many(s, "batch", items, op, now=later))
+    make_programme(runtime, "bulk")
+    rows = [{"participant": a.participant, "key": a.key, "methodology": a.methodology,
+             "at": a.at, "evidence_sha256": hashlib.sha256(a.evidence).hexdigest(),
+             "phash": f"{perceptual_hash(a.evidence):016x}", **a.inputs}
+            for a in items]  # fmt: skip
+    path = tmp_path / "photos.parquet"
+    pl.DataFrame(rows).write_parquet(path)
+    import_year(runtime.db, "bulk", [str(path)], op, now=later)
+    stored = _stored(runtime, "bulk")
+    assert [b["status"] for b in batched] == ["accepted", "accepted", "review", "accepted",
+                                              "review"]  # fmt: skip
+    # The bulk path compares a photo with the participant's own last ones only.
+    assert [s[1] for s in stored] == ["accepted", "accepted", "review", "accepted", "accepted"]
+    assert stored[2][2].startswith("the photo is a near duplicate of action #0 (")
+    assert batched[2]["reason"].startswith(f"the photo is a near duplicate of action "
+                                           f"{batched[0]['action']} (")  # fmt: skip

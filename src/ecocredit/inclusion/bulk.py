@@ -9,8 +9,11 @@ slip or trip) and, optionally, ``received`` (UTC; the action's own time when abs
 The checks are those of ``decisions.decide``, in its order, with these differences, all of
 them about scale:
 
-* **near-duplicate photos are not looked for.** The perceptual hashes are stored, so later
-  single and batch submissions compare against them; the bulk path itself holds none for review;
+* **near-duplicate photos** are looked for among the participant's own last ``PHOTO_RING``
+  kept photos (the usual way to claim one meal twice is to send one's own photo again), not
+  among everybody's: at a hundred million photos a search of all of them per action would cost
+  more than the rest of the import. The hashes are stored, so later single and batch
+  submissions compare against all of them;
 * **exact duplicates:** the first copy of a photo in the year backs every later copy, even when
   that first copy is then rejected for the day's cap (one by one, the second copy would be
   decided on its own). Copies of a photo already in the database are found too;
@@ -58,6 +61,9 @@ COLUMNS: dict[str, Any] = {
     "mode": pl.String, "km": pl.Float64,
 }  # fmt: skip
 NO_TIME = np.iinfo(np.int64).min // 2
+PHOTO_RING = 2  # a participant's last kept photos the bulk path compares a new one with
+NEAR_BITS = 10  # phash.NEAR_DUPLICATE_BITS, without importing Pillow into the bulk path
+NO_ACTION = np.iinfo(np.int64).min  # an empty slot of the photo ring
 
 
 @dataclass(frozen=True)
@@ -186,12 +192,17 @@ def reductions(frame: pl.DataFrame, rules: Mapping[str, Rule]) -> pl.DataFrame:
                       table.drop("n")], how="horizontal").drop("n")  # fmt: skip
 
 
+# A decision's reason: text; an int, "the same evidence already backs" that ordinal (or, negative,
+# that stored action); a pair, a near photo: (the ordinal or -(stored id), the bits apart).
+Reasons = list[str | int | tuple[int, int]]
+
+
 @dataclass
 class Decided:
     """A chunk's decisions, row for row with the chunk in time order."""
 
     status: NDArray[np.int8]  # 0 accepted, 1 rejected, 2 review
-    reason: list[str | int]  # int: "the same evidence already backs" the ordinal or -(db id)
+    reason: Reasons
     points: NDArray[np.int64]
 
 
@@ -211,15 +222,26 @@ class Year:
         self.spent = np.zeros(participants * m, dtype=np.int64)
         self.ring = np.full((participants, self.ring_size), NO_TIME, dtype=np.int64)
         self.next = np.zeros(participants, dtype=np.int64)
+        self.photos = np.zeros((participants, PHOTO_RING), dtype=np.uint64)
+        self.photo_of = np.full((participants, PHOTO_RING), NO_ACTION, dtype=np.int64)
+        self.photo_next = np.zeros(participants, dtype=np.int32)
         self.ordinal = 0
         self.last_at = NO_TIME
 
-    def remember(self, person: int, rule: int, at_us: int, status: str, points: int) -> None:
-        """Take in one action stored before the import (for caps and velocity)."""
+    def remember(self, person: int, rule: int, at_us: int, status: str, points: int,
+                 photo: tuple[int, int] | None = None) -> None:  # fmt: skip
+        """Take in one action stored before the import (caps, velocity, its photo).
+
+        ``photo``: the action's id and its perceptual hash (unsigned), if it has one.
+        """
         if status == "rejected":
             return
         self.ring[person, self.next[person] % self.ring_size] = at_us
         self.next[person] += 1
+        if photo is not None:
+            slot = self.photo_next[person] % PHOTO_RING
+            self.photos[person, slot], self.photo_of[person, slot] = photo[1], -photo[0]
+            self.photo_next[person] += 1
         if status == "accepted":
             pm, day = person * len(self.rules) + rule, (at_us + CHINA_US) // DAY_US
             if self.day[pm] != day:
@@ -238,7 +260,7 @@ class Year:
         received = chunk["received_us"].to_numpy()
         n = len(at)
         status = np.zeros(n, dtype=np.int8)
-        reason: list[str | int] = [""] * n
+        reason: Reasons = [""] * n
         lim = self.limits
         future = at > received + int(lim.clock_skew / dt.timedelta(microseconds=1))
         old = at < received - int(lim.max_age / dt.timedelta(microseconds=1))
@@ -254,7 +276,7 @@ class Year:
         self.last_at = int(at[-1]) if n else self.last_at
         return Decided(status, reason, points)
 
-    def _duplicates(self, chunk: pl.DataFrame, status: NDArray[np.int8], reason: list[str | int],
+    def _duplicates(self, chunk: pl.DataFrame, status: NDArray[np.int8], reason: Reasons,
                     stored: Mapping[str, int]) -> None:  # fmt: skip
         prefix = chunk["prefix"].to_numpy()
         maybe = np.flatnonzero((status == 0) & np.isin(prefix, self.repeated))
@@ -269,7 +291,7 @@ class Year:
             else:
                 status[i], reason[i] = 1, backing
 
-    def _rounds(self, chunk: pl.DataFrame, status: NDArray[np.int8], reason: list[str | int],
+    def _rounds(self, chunk: pl.DataFrame, status: NDArray[np.int8], reason: Reasons,
                 points: NDArray[np.int64]) -> None:  # fmt: skip
         live = np.flatnonzero(status == 0)
         person = chunk["number"].to_numpy()[live]
@@ -284,7 +306,7 @@ class Year:
             self._round(chunk, rows, status, reason, points)
 
     def _round(self, chunk: pl.DataFrame, rows: NDArray[np.int64], status: NDArray[np.int8],
-               reason: list[str | int], points: NDArray[np.int64]) -> None:  # fmt: skip
+               reason: Reasons, points: NDArray[np.int64]) -> None:  # fmt: skip
         who, rule = chunk["number"].to_numpy()[rows], chunk["rule"].to_numpy()[rows]
         at = chunk["at_us"].to_numpy()[rows]
         pm, day = who * len(self.rules) + rule, (at + CHINA_US) // DAY_US
@@ -294,21 +316,58 @@ class Year:
         capped = count >= caps
         window = int(self.limits.velocity_window / dt.timedelta(microseconds=1))
         burst = (self.ring[who] > (at - window)[:, None]).sum(axis=1)
-        review = ~capped & (burst >= self.limits.velocity_max)
+        fast = ~capped & (burst >= self.limits.velocity_max)
+        near, near_of, near_bits = self._near(chunk, rows, who, ~capped & ~fast)
+        review = fast | near
         accepted = ~capped & ~review
         got = self._points(chunk["grams_co2e"].to_numpy()[rows], rule, spent) * accepted
         status[rows[capped]], status[rows[review]], points[rows] = 1, 2, got
         minutes = int(self.limits.velocity_window.total_seconds() // 60)
         for i, c in zip(rows[capped].tolist(), caps[capped].tolist(), strict=True):
             reason[i] = f"the day's cap of {c} actions is reached"
-        for i, b in zip(rows[review].tolist(), burst[review].tolist(), strict=True):
+        for i, b in zip(rows[fast].tolist(), burst[fast].tolist(), strict=True):
             reason[i] = f"{b + 1} actions within {minutes} minutes: held for review"
+        for i, of, bits in zip(rows[near].tolist(), near_of[near].tolist(),
+                               near_bits[near].tolist(), strict=True):  # fmt: skip
+            reason[i] = (of, bits)
         took = pm[accepted]
         self.day[took], self.count[took] = day[accepted], count[accepted] + 1
         self.spent[took] = spent[accepted] + got[accepted]
         kept = who[~capped]
         self.ring[kept, self.next[kept] % self.ring_size] = at[~capped]
         self.next[kept] += 1
+        photo = ~capped & ~chunk["phash_value"].is_null().to_numpy()[rows]
+        shown, slot = who[photo], self.photo_next[who[photo]] % PHOTO_RING
+        self.photos[shown, slot] = chunk["phash_value"].fill_null(0).to_numpy()[rows[photo]]
+        self.photo_of[shown, slot] = self.ordinal + rows[photo]
+        self.photo_next[shown] += 1
+
+    def _near(self, chunk: pl.DataFrame, rows: NDArray[np.int64], who: NDArray[np.int64],
+              open_: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.int64],
+                                                 NDArray[np.int64]]:  # fmt: skip
+        """Which of the round's open actions show a photo near one of the person's last.
+
+        Returns the mask, and for each the action it resembles most (ordinal, or -(db id))
+        with the bits apart; the nearest wins, then the earliest.
+        """
+        values = chunk["phash_value"]
+        has = open_ & ~values.is_null().to_numpy()[rows]
+        near = np.zeros(len(rows), dtype=bool)
+        of = np.zeros(len(rows), dtype=np.int64)
+        bits = np.zeros(len(rows), dtype=np.int64)
+        if not has.any():
+            return near, of, bits
+        mine = values.fill_null(0).to_numpy()[rows[has]]
+        dist = np.bitwise_count(self.photos[who[has]] ^ mine[:, None]).astype(np.int64)
+        dist[self.photo_of[who[has]] == NO_ACTION] = 64
+        best = np.argmin(dist, axis=1)
+        closest = dist[np.arange(len(best)), best]
+        hit = closest <= NEAR_BITS
+        where = np.flatnonzero(has)[hit]
+        near[where] = True
+        of[where] = self.photo_of[who[has], best][hit]
+        bits[where] = closest[hit]
+        return near, of, bits
 
     def _points(self, grams: NDArray[np.int64], rule: NDArray[np.int64],
                 spent: NDArray[np.int64]) -> NDArray[np.int64]:  # fmt: skip
@@ -334,6 +393,7 @@ def prepare_chunk(frame: pl.DataFrame, directory: pl.DataFrame, table: pl.DataFr
             pl.col("at").dt.epoch("us").alias("at_us"),
             pl.col("received").dt.epoch("us").alias("received_us"),
             prefix60(pl.col("evidence_sha256")).alias("prefix"),
+            pl.col("phash").str.to_integer(base=16, dtype=pl.UInt64).alias("phash_value"),
         )
         .sort("at_us", "row")
     )  # fmt: skip

@@ -250,18 +250,19 @@ def _remember(job: Import, paths: Sequence[str], skip: int) -> None:
     with job.db.read() as session:
         found = session.execute(
             select(actions.c.participant, actions.c.methodology, actions.c.at,
-                   actions.c.status, actions.c.points)
+                   actions.c.status, actions.c.points, actions.c.id, actions.c.phash)
             .where(actions.c.programme == job.programme, actions.c.at >= since)
             .order_by(actions.c.at)
         ).all()  # fmt: skip
     number = dict(job.directory.filter(pl.col("participant").is_in([r[0] for r in found]))
                   .iter_rows())  # fmt: skip
     index = {r.methodology: n for n, r in enumerate(job.year.rules)}
-    for who, method, at, status, points in found:
+    for who, method, at, status, points, action_id, phash in found:
         if who in number and method in index:
             when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
             micros = (when - EPOCH) // dt.timedelta(microseconds=1)
-            job.year.remember(number[who], index[method], micros, status, int(points))
+            photo = None if phash is None else (int(action_id), int(phash) & (2**64 - 1))
+            job.year.remember(number[who], index[method], micros, status, int(points), photo)
 
 
 def _stored(job: Import, part: pl.DataFrame) -> dict[str, int]:
@@ -286,18 +287,26 @@ def _stored(job: Import, part: pl.DataFrame) -> dict[str, int]:
     return found
 
 
-def _reason(job: Import, start: int, first: int, reason: str | int) -> str:
+def _reason(job: Import, start: int, first: int, reason: str | int | tuple[int, int]) -> str:
+    """The reason's text, an ordinal of the year (or a stored action) named by its id."""
     if isinstance(reason, str):
         return reason
-    if reason < 0:
-        backing = -reason
-    elif reason >= start:
-        backing = first + reason - start
-    else:
-        at = bisect.bisect_right(job.written, (reason, 2**62)) - 1
-        ordinal, first_id = job.written[at]
-        backing = first_id + reason - ordinal
-    return f"the same evidence already backs action {backing}"
+    if isinstance(reason, tuple):
+        ordinal, bits = reason
+        named = _action_id(job, start, first, ordinal)
+        return f"the photo is a near duplicate of action {named} ({bits} bits apart)"
+    return f"the same evidence already backs action {_action_id(job, start, first, reason)}"
+
+
+def _action_id(job: Import, start: int, first: int, ordinal: int) -> int:
+    """The id of the action at ``ordinal`` in the year (or, negative, of a stored action)."""
+    if ordinal < 0:
+        return -ordinal
+    if ordinal >= start:
+        return first + ordinal - start
+    at = bisect.bisect_right(job.written, (ordinal, 2**62)) - 1
+    earlier, first_id = job.written[at]
+    return first_id + ordinal - earlier
 
 
 @dataclass(frozen=True)
