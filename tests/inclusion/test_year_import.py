@@ -15,6 +15,7 @@ from sqlalchemy import func, inspect, select
 from ecocredit.errors import Busy, Conflict, InvalidParameter
 from ecocredit.inclusion.demo import plate
 from ecocredit.inclusion.ops import actions, batch, bulk_load, redeem, year_import
+from ecocredit.inclusion.ops.bulk import reserve_ids
 from ecocredit.inclusion.ops.year_import import import_year
 from ecocredit.inclusion.phash import perceptual_hash
 from ecocredit.inclusion.tables import actions as action_table
@@ -143,8 +144,24 @@ def _bad(tmp_path: Path, change: dict[str, Any], suffix: str = ".csv") -> str:
         ({"phash": "xyz"}, "bad.csv, line 7: phash"),
         ({"at": ""}, "bad.csv, line 7: at"),
         ({"at": "yesterday"}, "bad.csv, line 7: at: not a time"),
+        ({"at": "9999-12-20T00:00:00Z"}, "bad.csv, line 7: at: out of range"),
+        ({"at": "2026-01-01T00:00:00Z"}, "bad.csv, line 7: at: earlier than the row before"),
+        ({"km": "abc"}, "bad.csv, line 7: km: not a number"),
+        ({"portions": "99999999999999999999999"}, "bad.csv, line 7: portions: not a number"),
     ],
-    ids=["participant", "key control", "key twice", "sha", "phash", "no time", "bad time"],
+    ids=[
+        "participant",
+        "key control",
+        "key twice",
+        "sha",
+        "phash",
+        "no time",
+        "bad time",
+        "year 9999",
+        "back in time",
+        "km",
+        "portions",
+    ],
 )
 def test_bad_rows_are_refused_naming_file_line_and_field_before_any_write(
     runtime: Runtime, tmp_path: Path, change: dict[str, Any], words: str
@@ -207,3 +224,39 @@ def test_a_participant_sending_their_own_photo_again_is_held_as_in_the_batch_pat
     assert stored[2][2].startswith("the photo is a near duplicate of action #0 (")
     assert batched[2]["reason"].startswith(f"the photo is a near duplicate of action "
                                            f"{batched[0]['action']} (")  # fmt: skip
+
+
+def test_files_out_of_order_are_refused(runtime: Runtime, tmp_path: Path) -> None:
+    items = small_year(count=30)
+    later = as_file(items[15:], tmp_path / "later.csv")
+    earlier = as_file(items[:15], tmp_path / "earlier.csv")
+    with pytest.raises(InvalidParameter, match=r"earlier\.csv starts before later\.csv ends"):
+        import_year(runtime.db, "batch", [later, earlier], operator(runtime))
+    assert _stored(runtime, "batch") == []
+
+
+def test_another_load_with_indexes_down_refuses_any_import(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    items = small_year(count=40)
+    op = operator(runtime)
+    make_programme(runtime, "other")
+    digest = bulk_load.files_digest([as_file(items, tmp_path / "x.csv")])
+    runtime.db.write(lambda s: bulk_load.open_job(s, "other", digest, 40, "op", True))
+    with pytest.raises(Busy, match="'other' is loading"):
+        import_year(runtime.db, "batch", [as_file(items, tmp_path / "y.csv")], op,
+                    drop_indexes=False)  # fmt: skip
+    assert year_import.finish_unfinished(runtime.db, "other")
+    assert {i.name for i in bulk_load.secondary_indexes()} <= _indexes(runtime)
+
+
+def test_two_runs_of_one_job_cannot_both_write(runtime: Runtime) -> None:
+    job = runtime.db.write(lambda s: bulk_load.open_job(s, "batch", "0" * 64, 100, "op", False))
+    runtime.db.write(lambda s: bulk_load.advance(s, job, 0, 50))
+    with pytest.raises(Conflict, match="another run"):
+        runtime.db.write(lambda s: bulk_load.advance(s, job, 0, 50))
+
+
+def test_no_ids_are_reserved_for_nothing(runtime: Runtime) -> None:
+    assert runtime.db.write(lambda s: reserve_ids(s, grant_table, 0)) == 0
+    assert runtime.db.write(lambda s: reserve_ids(s, grant_table, 2)) >= 1

@@ -196,7 +196,7 @@ def import_command(
     with runtime.db.read() as session:
         who = accounts.principal(session, actor)
     paths = [str(f) for f in files]
-    rows = sum(bulk.check_file(p) for p in paths)
+    rows = bulk.check_files(paths)
     with console.progress("importing actions", rows) as advance:
         totals = year_import.import_year(runtime.db, programme, paths, who, chunk_rows,
                                          progress=advance, drop_indexes=drop_indexes)  # fmt: skip

@@ -39,6 +39,8 @@ def reserve_ids(session: Session, table: Table, count: int) -> int:
     hands out ids meanwhile. On PostgreSQL the id sequence is moved past the reserved ones,
     so single inserts that take their id from it never collide with them.
     """
+    if count < 1:
+        return 0  # nothing to number; a sequence must not be set below its start
     if session.get_bind().dialect.name == "postgresql":
         sequence = func.pg_get_serial_sequence(table.name, "id")
         last = session.scalar(select(func.setval(sequence, func.nextval(sequence) + count - 1)))

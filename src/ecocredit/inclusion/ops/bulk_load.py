@@ -30,7 +30,7 @@ from sqlalchemy import CursorResult, Index, Table, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ecocredit.db import Database
-from ecocredit.errors import Busy, Conflict
+from ecocredit.errors import Busy, Conflict, InvalidParameter
 from ecocredit.inclusion.tables import actions, grants, imports
 from ecocredit.ledger import store
 
@@ -111,9 +111,11 @@ def open_job(session: Session, programme: str, digest: str, rows_total: int, act
                 field="files",
             )
         return job
-    stored = running(session)
-    if drop and stored is not None and stored.indexes_dropped:
-        raise Busy(f"import {stored.id} of programme {stored.programme!r} is loading")
+    refuse_while_loading(session)  # another programme's load: its ids must stay predictable
+    if drop and session.get_bind().dialect.name != "sqlite":
+        raise InvalidParameter(
+            "taking the indexes down is for SQLite; PostgreSQL loads with them", field="drop"
+        )
     now = dt.datetime.now(dt.UTC)
     values = {"programme": programme, "files_sha256": digest, "rows_total": rows_total,
               "rows_done": 0, "state": "running", "indexes_dropped": drop, "actor": actor,
@@ -128,9 +130,19 @@ def open_job(session: Session, programme: str, digest: str, rows_total: int, act
     return Job(int(new_id[0]), programme, digest, rows_total, 0, drop)
 
 
-def advance(session: Session, job: Job, rows_done: int) -> None:
-    """Record, in the chunk's transaction, how many of the job's rows are written."""
-    session.execute(update(imports).where(imports.c.id == job.id).values(rows_done=rows_done))
+def advance(session: Session, job: Job, before: int, rows_done: int) -> None:
+    """Record, in the chunk's transaction, how many of the job's rows are written.
+
+    ``before``: the count this run last wrote. Another run of the same job that wrote
+    meanwhile makes the count differ, and this chunk is refused.
+    """
+    done = session.execute(
+        update(imports).where(imports.c.id == job.id, imports.c.rows_done == before)
+        .values(rows_done=rows_done)
+    )  # fmt: skip
+    assert isinstance(done, CursorResult)
+    if done.rowcount != 1:
+        raise Conflict(f"another run of import {job.id} is writing its rows", field="files")
 
 
 def rebuild_one(session: Session, index: Index) -> list[str]:

@@ -79,7 +79,7 @@ def import_year(db: Database, programme: str, paths: Sequence[str], actor: Princ
     points, log entries, and rows ``skipped`` because an earlier run of the job wrote them.
     """
     paths = [str(p) for p in paths]
-    rows_total = sum(bulk.check_file(p) for p in paths)
+    rows_total = bulk.check_files(paths)
     job = _start(db, programme, paths, actor, rows_total, drop_indexes)
     skip = job.job.rows_done
     job.totals["skipped"] = skip
@@ -138,22 +138,27 @@ def _count(job: Import, chunk: Chunk, progress: Callable[[int], None] | None) ->
 
 
 def _stream(paths: Sequence[str], chunk_rows: int, skip: int) -> Iterator[pl.DataFrame]:
-    """The files' rows in order, ``skip`` left out, in frames of ``chunk_rows`` (the last less)."""
+    """The files' rows in order, ``skip`` left out, in frames of ``chunk_rows`` (the last less).
+
+    A file is read a slice at a time, so one file holding a whole year is never in memory.
+    """
     pending: list[pl.DataFrame] = []
     have = 0
     for path in paths:
-        frame = bulk.read(path).collect()
-        if skip >= frame.height:
-            skip -= frame.height
+        rows = bulk.read(path).select(pl.len()).collect().item()
+        if skip >= rows:
+            skip -= rows
             continue
-        frame, skip = frame.slice(skip), 0
-        pending.append(frame)
-        have += frame.height
-        while have >= chunk_rows:
-            whole = pl.concat(pending, rechunk=False)
-            yield whole.slice(0, chunk_rows).rechunk()
-            rest = whole.slice(chunk_rows)
-            pending, have = [rest], rest.height
+        for offset in range(skip, rows, chunk_rows):
+            frame = bulk.read(path).slice(offset, chunk_rows).collect()
+            pending.append(frame)
+            have += frame.height
+            while have >= chunk_rows:
+                whole = pl.concat(pending, rechunk=False)
+                yield whole.slice(0, chunk_rows).rechunk()
+                rest = whole.slice(chunk_rows)
+                pending, have = [rest], rest.height
+        skip = 0
     if have:
         yield pl.concat(pending).rechunk()
 
@@ -177,7 +182,7 @@ def _start(db: Database, programme: str, paths: Sequence[str], actor: Principal,
         table_rows = int(session.scalar(select(func.coalesce(func.max(actions.c.id), 0))) or 0)
         sqlite = session.get_bind().dialect.name == "sqlite"
     _check_keys(db, programme, paths, skip)
-    directory, repeated = bulk.survey(paths, prefixes)
+    directory, repeated = bulk.survey(paths, prefixes, skip)
     hit = np.isin(prefixes, repeated)
     stored: dict[int, list[int]] = {}
     for prefix, action_id in zip(prefixes[hit].tolist(), ids[hit].tolist(), strict=True):
@@ -388,7 +393,7 @@ def _insert(session: Session, job: Import, chunk: Chunk, operator: str) -> None:
     write_tuples(session, actions, (row + tail for row in chunk.actions))
     write_tuples(session, grants, chunk.grants)
     ledger.record(session, INCLUSION_ACTIONS_DECIDED, operator, chunk.summary)
-    bulk_load.advance(session, job.job, chunk.done)
+    bulk_load.advance(session, job.job, chunk.done - chunk.count, chunk.done)
 
 
 def _stamped(frame: pl.DataFrame, sqlite: bool) -> pl.DataFrame:
