@@ -235,14 +235,14 @@ def _check_keys(db: Database, programme: str, paths: Sequence[str], skip: int) -
         while block := result.scalars().fetchmany(_STREAM_BLOCK):
             mine = pl.Series(block, dtype=pl.String).hash(seed=0).to_numpy()
             maybe = np.isin(mine, hashed)
-            if maybe.any():
-                seen = set(keys["key"].to_list()) if len(keys) < 10_000_000 else None
-                for key in np.array(block, dtype=object)[maybe].tolist():
-                    if seen is None or key in seen:
-                        raise InvalidParameter(
-                            f"key {key!r} is already stored for programme {programme!r}",
-                            field="key",
-                        )
+            if maybe.any():  # a 64-bit hash matched: compare the keys themselves
+                candidates = np.array(block, dtype=object)[maybe].tolist()
+                same = keys.filter(pl.col("key").is_in(candidates))
+                if same.height:
+                    raise InvalidParameter(
+                        f"key {same['key'][0]!r} is already stored for programme {programme!r}",
+                        field="key",
+                    )
 
 
 def _remember(job: Import, paths: Sequence[str], skip: int) -> None:
