@@ -102,6 +102,11 @@ def _check(action: Action) -> None:
         )
 
 
+def evidence_prefix(sha: str) -> int:
+    """The first 60 bits of a hex SHA-256, the key of the duplicate-evidence index."""
+    return int(sha[:15], 16)
+
+
 def _signed(h: int) -> int:
     return h - (1 << 64) if h >= 1 << 63 else h
 
@@ -116,7 +121,12 @@ def _facts(session: Session, programme: str, action: Action, now: dt.datetime,
     kept = actions.c.status != Outcome.REJECTED.value
     seen = session.execute(
         select(actions.c.id)
-        .where(actions.c.programme == programme, actions.c.evidence_sha256 == sha, kept)
+        .where(
+            actions.c.programme == programme,
+            actions.c.evidence_prefix == evidence_prefix(sha),
+            actions.c.evidence_sha256 == sha,
+            kept,
+        )
         .limit(1)
     ).scalar_one_or_none()
     day = action.at.astimezone(CHINA).date()
@@ -222,6 +232,7 @@ def submit(session: Session, programme: str, action: Action, actor: Principal,
         "at": action.at, "received": now, "status": decision.outcome.value,
         "reason": decision.reason[:300], "grams_co2e": reduction.grams_co2e,
         "quantities": json.dumps(dict(reduction.quantities)), "evidence_sha256": sha,
+        "evidence_prefix": evidence_prefix(sha),
         "phash": _signed(phash) if phash is not None else None, "points": points,
         "ledger_index": store.read_head(session).size,
     }  # fmt: skip

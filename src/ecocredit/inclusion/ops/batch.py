@@ -28,7 +28,14 @@ from ecocredit.inclusion import methodologies
 from ecocredit.inclusion.decisions import Facts, Limits, Outcome, decide
 from ecocredit.inclusion.methodologies import Methodology, Reduction
 from ecocredit.inclusion.ops import bulk_load
-from ecocredit.inclusion.ops.actions import CHINA, Action, _check, _limits, _result
+from ecocredit.inclusion.ops.actions import (
+    CHINA,
+    Action,
+    _check,
+    _limits,
+    _result,
+    evidence_prefix,
+)
 from ecocredit.inclusion.ops.bulk import log_decisions, reserve_ids, write_rows
 from ecocredit.inclusion.ops.photos import near_photos
 from ecocredit.inclusion.ops.programmes import require_operator
@@ -164,7 +171,8 @@ def fetch_facts(session: Session, programme: str, items: Sequence[Prepared],
     shas = sorted({p.sha for p in items})
     for sha, action_id in session.execute(
         select(actions.c.evidence_sha256, func.min(actions.c.id))
-        .where(mine, actions.c.evidence_sha256.in_(shas), kept)
+        .where(mine, actions.c.evidence_prefix.in_(sorted({evidence_prefix(s) for s in shas})),
+               actions.c.evidence_sha256.in_(shas), kept)
         .group_by(actions.c.evidence_sha256)
     ):  # fmt: skip
         found.seen[sha] = int(action_id)
@@ -370,7 +378,8 @@ def _row(programme: str, item: Prepared, numbers: tuple[int, int], now: dt.datet
         "idempotency_key": item.action.key, "methodology": item.method.id,
         "version": item.method.version, "at": item.at, "received": now, "status": status,
         "reason": reason[:300], "grams_co2e": item.reduction.grams_co2e,
-        "evidence_sha256": item.sha, "phash": _signed(item.phash), "points": points,
+        "evidence_sha256": item.sha, "evidence_prefix": evidence_prefix(item.sha),
+        "phash": _signed(item.phash), "points": points,
         "batch": None,
     }  # fmt: skip
 

@@ -345,7 +345,7 @@ def _rows(job: Import, part: pl.DataFrame, decided: bulk.Decided, places: tuple[
         pl.col("phash").cast(pl.String).str.to_integer(base=16, dtype=pl.UInt64)
         .reinterpret(signed=True).alias("phash"),
         pl.lit(job.programme).alias("programme"), pl.lit(None, pl.String).alias("batch"),
-        pl.col("key").alias("idempotency_key"),
+        pl.col("key").alias("idempotency_key"), pl.col("prefix").alias("evidence_prefix"),
     )  # fmt: skip
     names = [c.name for c in actions.columns if c.name != "ledger_index"]
     action_rows = _stamped(frame.select(names), sqlite).rows()

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("grams_co2e", BigInt, nullable=False),
         sa.Column("quantities", sa.Text(), nullable=False),
         sa.Column("evidence_sha256", sa.String(length=64), nullable=False),
+        sa.Column("evidence_prefix", BigInt, nullable=False),
         sa.Column("phash", BigInt, nullable=True),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("batch", sa.String(length=64), nullable=True),
@@ -79,7 +80,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_inclusion_actions_evidence",
         "inclusion_actions",
-        ["programme", "evidence_sha256"],
+        ["programme", "evidence_prefix"],
         unique=False,
     )
     op.create_index(
