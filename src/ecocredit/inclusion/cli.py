@@ -178,7 +178,7 @@ def import_command(
     programme: Prog,
     files: Files,
     actor: Actor,
-    chunk_rows: Annotated[int, typer.Option(min=1000, max=2_000_000)] = 250_000,
+    chunk_rows: Annotated[int, typer.Option(min=1000, max=2_000_000)] = 100_000,
     drop_indexes: Annotated[
         bool | None,
         typer.Option(
