@@ -15,7 +15,7 @@ from ecocredit.inclusion.cli import app as inclusion_app
 from ecocredit.inclusion.custody_cli import app as custody_app
 from ecocredit.ledger.cli import app as ledger_app
 from ecocredit.registry.cli import app as registry_app
-from ecocredit.runtime import initialize, open_runtime
+from ecocredit.runtime import initialize, open_runtime, settle_heap
 from ecocredit.settings import get_settings
 
 app = typer.Typer(
@@ -70,7 +70,9 @@ def serve(
     runtime = open_runtime(settings)
     listen_host, listen_port = host or settings.host, port or settings.port
     console.show(f"serving the portal and API on http://{listen_host}:{listen_port} (docs: /docs)")
-    uvicorn.run(create_app(runtime=runtime), host=listen_host, port=listen_port)
+    served = create_app(runtime=runtime)
+    settle_heap()
+    uvicorn.run(served, host=listen_host, port=listen_port)
 
 
 def main() -> None:

@@ -190,12 +190,14 @@ def _replayed(session: Session, programme: str, action: Action, sha: str) -> dic
     return _result(dict(row))
 
 
-def _result(row: dict[str, Any]) -> dict[str, Any]:
+def _result(row: dict[str, Any], quantities: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer for a stored action; ``quantities``: its parsed quantities, when known."""
     return {
         "action": row["id"], "participant": row["participant"], "status": row["status"],
         "reason": row["reason"], "grams_co2e": row["grams_co2e"], "points": row["points"],
         "methodology": row["methodology"], "version": row["version"],
-        "quantities": json.loads(row["quantities"]), "evidence_sha256": row["evidence_sha256"],
+        "quantities": json.loads(row["quantities"]) if quantities is None else quantities,
+        "evidence_sha256": row["evidence_sha256"],
     }  # fmt: skip
 
 

@@ -274,8 +274,12 @@ def submit_many(session: Session, programme: str, actions_: Sequence[Action], ac
     if grant_rows:
         write_rows(session, grants, grant_rows, ids=True)
     log_decisions(session, operator, programme, first, stored)
+    parsed: dict[str, dict[str, Any]] = {}  # a batch repeats its quantities: parsed once each
     for i, row in zip(fresh, stored, strict=True):
-        answers[i] = _result(row)
+        text = row["quantities"]
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        answers[i] = _result(row, dict(parsed[text]))
     for i, answer in enumerate(answers):  # a key repeated within the batch: its first answer
         if answer is None:
             answers[i] = answers[prepared[i].first_with_key]
