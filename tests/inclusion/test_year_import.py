@@ -28,17 +28,20 @@ from tests.inclusion.test_bulk import as_file, small_year
 
 
 def _stored(runtime: Runtime, programme: str) -> list[tuple[Any, ...]]:
-    """Keys, statuses, reasons (an action they cite counted from the first) and points."""
+    """Keys, statuses, reasons (an action they cite named by its key) and points.
+
+    By key, not id: PostgreSQL does not give back the ids of a transaction rolled back.
+    """
     with runtime.db.read() as session:
         rows = session.execute(
             select(action_table.c.id, action_table.c.idempotency_key, action_table.c.status,
                    action_table.c.reason, action_table.c.points)
             .where(action_table.c.programme == programme).order_by(action_table.c.id)
         ).all()  # fmt: skip
-    first = rows[0][0] if rows else 0
+    keys = {row[0]: row[1] for row in rows}
 
     def plain(reason: str) -> str:
-        return re.sub(r"action (\d+)", lambda m: f"action #{int(m[1]) - first}", reason)
+        return re.sub(r"action (\d+)", lambda m: f"action {keys.get(int(m[1]), '?')}", reason)
 
     return [(key, status, plain(reason), points) for _, key, status, reason, points in rows]
 
@@ -60,6 +63,10 @@ def test_a_load_that_drops_indexes_decides_the_same_and_rebuilds_them(
     make_programme(runtime, "kept")
     import_year(runtime.db, "kept", [path], op, chunk_rows=70, now=later, drop_indexes=False)
     make_programme(runtime, "dropped")
+    if not runtime.db.is_sqlite:
+        with pytest.raises(InvalidParameter, match="for SQLite"):
+            import_year(runtime.db, "dropped", [path], op, now=later, drop_indexes=True)
+        return
     import_year(runtime.db, "dropped", [path], op, chunk_rows=70, now=later, drop_indexes=True)
     assert _stored(runtime, "kept") == _stored(runtime, "dropped")
     assert {i.name for i in bulk_load.secondary_indexes()} <= _indexes(runtime)
@@ -89,15 +96,17 @@ def test_a_failed_import_resumes_where_it_stopped(
         real(*args)
 
     monkeypatch.setattr(year_import, "_insert", failing)
+    drop = runtime.db.is_sqlite  # PostgreSQL loads with its indexes
     with pytest.raises(OSError):
-        import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later, drop_indexes=True)
+        import_year(runtime.db, "bulk", files, op, chunk_rows=50, now=later, drop_indexes=drop)
     assert len(_stored(runtime, "bulk")) == 150  # three chunks, written whole
-    with pytest.raises(Busy, match="loading"):
-        runtime.db.write(lambda s: batch.submit_many(s, "whole", items[:1], op, now=later))
-    with pytest.raises(Busy, match="loading"):
-        runtime.db.write(lambda s: actions.submit(s, "whole", items[0], op, now=later))
-    with pytest.raises(Busy, match="loading"):
-        runtime.db.write(lambda s: redeem.expire(s, "whole", op))
+    if drop:
+        with pytest.raises(Busy, match="loading"):
+            runtime.db.write(lambda s: batch.submit_many(s, "whole", items[:1], op, now=later))
+        with pytest.raises(Busy, match="loading"):
+            runtime.db.write(lambda s: actions.submit(s, "whole", items[0], op, now=later))
+        with pytest.raises(Busy, match="loading"):
+            runtime.db.write(lambda s: redeem.expire(s, "whole", op))
     other = as_file(items[:10], tmp_path / "other.parquet")
     with pytest.raises(Conflict, match="unfinished"):
         import_year(runtime.db, "bulk", [other], op)
@@ -221,7 +230,7 @@ def test_a_participant_sending_their_own_photo_again_is_held_as_in_the_batch_pat
                                               "review"]  # fmt: skip
     # The bulk path compares a photo with the participant's own last ones only.
     assert [s[1] for s in stored] == ["accepted", "accepted", "review", "accepted", "accepted"]
-    assert stored[2][2].startswith("the photo is a near duplicate of action #0 (")
+    assert stored[2][2].startswith("the photo is a near duplicate of action p1-0 (")
     assert batched[2]["reason"].startswith(f"the photo is a near duplicate of action "
                                            f"{batched[0]['action']} (")  # fmt: skip
 
@@ -242,6 +251,10 @@ def test_another_load_with_indexes_down_refuses_any_import(
     op = operator(runtime)
     make_programme(runtime, "other")
     digest = bulk_load.files_digest([as_file(items, tmp_path / "x.csv")])
+    if not runtime.db.is_sqlite:
+        with pytest.raises(InvalidParameter, match="for SQLite"):
+            runtime.db.write(lambda s: bulk_load.open_job(s, "other", digest, 40, "op", True))
+        return
     runtime.db.write(lambda s: bulk_load.open_job(s, "other", digest, 40, "op", True))
     with pytest.raises(Busy, match="'other' is loading"):
         import_year(runtime.db, "batch", [as_file(items, tmp_path / "y.csv")], op,
