@@ -9,6 +9,8 @@ from alembic.runtime.migration import MigrationContext
 import ecocredit.accounts.tables
 import ecocredit.air.tables
 import ecocredit.carbon.tables
+import ecocredit.inclusion.custody_tables
+import ecocredit.inclusion.tables
 import ecocredit.ledger.tables
 import ecocredit.registry.tables  # noqa: F401  (registers the tables)
 from ecocredit import migrate

@@ -27,6 +27,8 @@ from ecocredit.air.api import router as air_router
 from ecocredit.carbon.api import router as carbon_router
 from ecocredit.carbon.api_products import router as carbon_products_router
 from ecocredit.errors import EcocreditError
+from ecocredit.inclusion.api import router as inclusion_router
+from ecocredit.inclusion.api_custody import router as custody_router
 from ecocredit.ledger.api import router as ledger_router
 from ecocredit.ledger.api import tiles_router
 from ecocredit.registry.api import router as registry_router
@@ -34,6 +36,8 @@ from ecocredit.runtime import Runtime, open_runtime
 from ecocredit.settings import Settings, get_settings
 from ecocredit.web.air_pages import router as air_pages
 from ecocredit.web.carbon_pages import router as carbon_pages
+from ecocredit.web.custody_pages import router as custody_pages
+from ecocredit.web.inclusion_pages import router as inclusion_pages
 from ecocredit.web.registry_pages import router as registry_pages
 from ecocredit.web.routes import STATIC_DIR
 from ecocredit.web.routes import router as portal_router
@@ -124,10 +128,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(air_router)
     app.include_router(carbon_router)
     app.include_router(carbon_products_router)
+    app.include_router(inclusion_router)
+    app.include_router(custody_router)
     app.include_router(portal_router)
     app.include_router(registry_pages)
     app.include_router(air_pages)
     app.include_router(carbon_pages)
+    app.include_router(inclusion_pages)
+    app.include_router(custody_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _offline_docs(app)
     return app

@@ -11,9 +11,11 @@ from ecocredit.accounts.cli import app as account_app
 from ecocredit.air.cli import app as air_app
 from ecocredit.carbon.cli import app as carbon_app
 from ecocredit.errors import EcocreditError
+from ecocredit.inclusion.cli import app as inclusion_app
+from ecocredit.inclusion.custody_cli import app as custody_app
 from ecocredit.ledger.cli import app as ledger_app
 from ecocredit.registry.cli import app as registry_app
-from ecocredit.runtime import initialize, open_runtime
+from ecocredit.runtime import initialize, open_runtime, settle_heap
 from ecocredit.settings import get_settings
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app.add_typer(account_app, name="accounts")
 app.add_typer(registry_app, name="registry")
 app.add_typer(air_app, name="air")
 app.add_typer(carbon_app, name="carbon")
+app.add_typer(inclusion_app, name="inclusion")
+app.add_typer(custody_app, name="custody")
 app.add_typer(account_app, name="account", hidden=True)  # the name of the first release
 
 
@@ -66,7 +70,9 @@ def serve(
     runtime = open_runtime(settings)
     listen_host, listen_port = host or settings.host, port or settings.port
     console.show(f"serving the portal and API on http://{listen_host}:{listen_port} (docs: /docs)")
-    uvicorn.run(create_app(runtime=runtime), host=listen_host, port=listen_port)
+    served = create_app(runtime=runtime)
+    settle_heap()
+    uvicorn.run(served, host=listen_host, port=listen_port)
 
 
 def main() -> None:

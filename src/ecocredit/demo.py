@@ -15,6 +15,8 @@ from ecocredit.accounts.model import SYSTEM_ACTOR, Role
 from ecocredit.accounts.tables import accounts as accounts_table
 from ecocredit.air.demo import load_air
 from ecocredit.carbon.demo import load_carbon
+from ecocredit.inclusion.demo import load_inclusion
+from ecocredit.inclusion.demo_custody import load_custody
 from ecocredit.ledger import service as ledger
 from ecocredit.registry.demo import load_registry
 from ecocredit.runtime import Runtime
@@ -50,7 +52,14 @@ def _ledger_notices(session: Session) -> str:
     return f"ledger notices: {len(NOTICES)} public notices recorded"
 
 
-LOADERS: list[Callable[[Session], str]] = [_ledger_notices, load_registry, load_air, load_carbon]
+LOADERS: list[Callable[[Session], str]] = [
+    _ledger_notices,
+    load_registry,
+    load_air,
+    load_carbon,
+    load_inclusion,
+    load_custody,
+]
 
 
 def load(runtime: Runtime) -> list[str]:

@@ -121,6 +121,13 @@ class AlreadyIssued(Conflict):
     code = "already_issued"
 
 
+class Busy(EcocreditError):
+    """The data a request needs is taken by maintenance for a while (a bulk import, say)."""
+
+    code = "busy"
+    status = 503
+
+
 class SetupError(EcocreditError):
     """The installation is not usable as it is; the operator has to act."""
 

@@ -22,6 +22,7 @@ class Role(StrEnum):
     HOLDER = "holder"  # holds, transfers and retires credits
     MONITOR = "monitor"  # a monitoring centre: registers stations, imports air-quality data
     REPORTER = "reporter"  # an enterprise: reports its inventories, adds factors and processes
+    OPERATOR = "operator"  # runs a carbon-inclusion programme: actions, rewards, reviews, credits
 
 
 class AccountKind(StrEnum):

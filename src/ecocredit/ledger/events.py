@@ -440,3 +440,176 @@ CARBON_PROCESS_DEFINED = _declare(
     exchanges=int,
     sha256=str,
 )
+
+# Carbon inclusion. Participants are the programme's own ids; reductions are whole grams CO2e.
+INCLUSION_PROGRAMME_CREATED = _declare(
+    "inclusion.programme_created",
+    "A carbon-inclusion programme: its operator, who owns its reductions (participant or "
+    "operator), point validity in days, its rules per methodology and its limits on actions.",
+    programme=str,
+    name=str,
+    operator=str,
+    ownership=str,
+    validity_days=int,
+    rules=list,
+    limits=dict,
+)
+INCLUSION_REWARD_SET = _declare(
+    "inclusion.reward_set",
+    "A reward of a programme's catalogue, its price in points and its stock.",
+    programme=str,
+    reward=str,
+    name=str,
+    points=int,
+    stock=int,
+)
+INCLUSION_ACTION_DECIDED = _declare(
+    "inclusion.action_decided",
+    "An action was accepted (with the points granted), rejected or held for review, with the "
+    "reduction its methodology gives and the SHA-256 of its evidence.",
+    programme=str,
+    participant=str,
+    action=int,
+    methodology=str,
+    version=str,
+    status=str,
+    reason=str,
+    grams_co2e=int,
+    points=int,
+    evidence_sha256=str,
+)
+INCLUSION_POINTS_REDEEMED = _declare(
+    "inclusion.points_redeemed",
+    "A participant redeemed points for a reward; the grants whose points it cancelled.",
+    programme=str,
+    participant=str,
+    reward=str,
+    quantity=int,
+    points=int,
+    grants=list,
+)
+INCLUSION_POINTS_EXPIRED = _declare(
+    "inclusion.points_expired",
+    "Points that reached their expiry: [grant, points] pairs (at most a page per entry).",
+    programme=str,
+    at=str,
+    points=int,
+    grants=list,
+)
+
+# Marine-plastic chain of custody (Blue Circle). Masses are integer grams, money integer cents;
+# lot and handoff ids are LOT-000001 and HO-000002 (one sequence); a product has its maker's id.
+INCLUSION_LOT_COLLECTED = _declare(
+    "inclusion.lot_collected",
+    "A collector declared a lot: where (a geo: URI or a place name), when (UTC), its grams and "
+    "the SHA-256 of the photo taken.",
+    lot_id=str,
+    collector=str,
+    place=str,
+    time=str,
+    grams=int,
+    photo_sha256=str,
+)
+INCLUSION_LOT_WEIGHED = _declare(
+    "inclusion.lot_weighed",
+    "A station's scale replaced the declared mass of a lot it holds.",
+    lot_id=str,
+    station=str,
+    declared_grams=int,
+    measured_grams=int,
+)
+INCLUSION_HANDOFF_OFFERED = _declare(
+    "inclusion.handoff_offered",
+    "A holder offered grams of a lot to another account, for the stage it moves to; pending "
+    "until that account confirms.",
+    handoff_id=str,
+    lot_id=str,
+    from_account=str,
+    to_account=str,
+    grams=int,
+    to_stage=str,
+)
+INCLUSION_HANDOFF_CONFIRMED = _declare(
+    "inclusion.handoff_confirmed",
+    "The receiver confirmed a handoff: its grams split off the lot into the receiver's new lot.",
+    handoff_id=str,
+    lot_id=str,
+    new_lot_id=str,
+    to_account=str,
+    grams=int,
+)
+INCLUSION_HANDOFF_CANCELLED = _declare(
+    "inclusion.handoff_cancelled",
+    "The offerer withdrew, or the receiver declined, a pending handoff; its grams are free.",
+    handoff_id=str,
+    lot_id=str,
+    by_account=str,
+)
+INCLUSION_LOT_PROCESSED = _declare(
+    "inclusion.lot_processed",
+    "A recycler turned input lots ([lot, grams] pairs) into a lot of pellets at a declared "
+    "yield and tolerance, in basis points.",
+    lot_id=str,
+    recycler=str,
+    inputs=list,
+    output_grams=int,
+    declared_yield_bp=int,
+    tolerance_bp=int,
+)
+INCLUSION_PRODUCT_MADE = _declare(
+    "inclusion.product_made",
+    "A maker turned pellets ([lot, grams] pairs) into a product; its QR code opens its page.",
+    product_id=str,
+    product_code=str,
+    maker=str,
+    inputs=list,
+    grams=int,
+)
+INCLUSION_MASS_FLAGGED = _declare(
+    "inclusion.mass_flagged",
+    "A mass accepted but out of line, for review: weighing_differs, above_declared_yield or "
+    "below_plausible_yield, with the grams expected and found and the tolerance in bp.",
+    lot_id=str,
+    reason=str,
+    expected_grams=int,
+    actual_grams=int,
+    tolerance_bp=int,
+)
+INCLUSION_SALE_RECORDED = _declare(
+    "inclusion.sale_recorded",
+    "A maker sold a product; share_bp of the sale (rounded down to the cent) is owed to the "
+    "shared-prosperity fund.",
+    sale=int,
+    product_code=str,
+    sale_cents=int,
+    fund_cents=int,
+    share_bp=int,
+)
+INCLUSION_FUND_PAID = _declare(
+    "inclusion.fund_paid",
+    "A payout run of the fund: the unpaid sales' fund share paid to collectors in proportion to "
+    "their grams in the products sold; [collector, cents] pairs (at most a page per entry), "
+    "fund_cents the whole run's total.",
+    run=int,
+    at=str,
+    fund_cents=int,
+    sales=int,
+    payouts=list,
+)
+INCLUSION_ACTIONS_DECIDED = _declare(
+    "inclusion.actions_decided",
+    "A batch or bulk chunk of actions was decided: the ids first_action .. first_action + "
+    "count - 1, how many were accepted, rejected or held for review, the grams CO2e of the "
+    "accepted ones, the points granted, and the SHA-256 of the decisions as CSV (header "
+    "action,participant,methodology,version,status,grams_co2e,points,evidence_sha256, one "
+    "row per action in id order, LF line ends), which is served beside the entry.",
+    programme=str,
+    first_action=int,
+    count=int,
+    accepted=int,
+    rejected=int,
+    review=int,
+    grams_co2e=int,
+    points=int,
+    sha256=str,
+)

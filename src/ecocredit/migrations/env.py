@@ -5,6 +5,8 @@ from alembic import context
 import ecocredit.accounts.tables
 import ecocredit.air.tables
 import ecocredit.carbon.tables
+import ecocredit.inclusion.custody_tables
+import ecocredit.inclusion.tables
 import ecocredit.ledger.tables
 import ecocredit.registry.tables  # noqa: F401
 from ecocredit.db import metadata

@@ -1,0 +1,1 @@
+"""Carbon-inclusion programmes: low-carbon actions become reductions, points, prizes, credits."""
