@@ -97,3 +97,13 @@ def test_unknown_and_malformed_codes(demo: tuple[TestClient, dict[str, str]]) ->
     client, _ = demo
     assert client.get("/inclusion/products/AAAAAAAAAAAAAAAA").status_code == 404
     assert client.get("/inclusion/products/not-a-code").status_code in (400, 404, 422)
+
+
+def test_the_inclusion_page_lists_every_product_linked_to_its_page(
+    demo: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, codes = demo
+    table = client.get("/inclusion").text.split('id="custody-products"')[1].split("</table>")[0]
+    for product, code in codes.items():
+        assert f'<a href="/inclusion/products/{code}">{product}</a>' in table
+        assert client.get(f"/inclusion/products/{code}").status_code == 200

@@ -15,9 +15,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from ecocredit.api_deps import ReadSession
 from ecocredit.inclusion import service
+from ecocredit.inclusion.custody_tables import lots
 from ecocredit.web.carbon_pages import number, tonnes
 from ecocredit.web.routes import WEB_DIR
 
@@ -67,7 +69,12 @@ def inclusion_home(request: Request, session: ReadSession) -> HTMLResponse:
     found = service.dashboard(session)
     listed = {p["code"]: p for p in service.programme_list(session)}
     rows = [p | {"info": listed.get(p["code"], {})} for p in found["programmes"]]
-    context = {"d": found, "t": found["totals"], "programmes": rows, "chart": daily_chart(found)}
+    products = session.execute(
+        select(lots.c.id, lots.c.product_code, lots.c.holder, lots.c.mass)
+        .where(lots.c.product_code.is_not(None)).order_by(lots.c.id).limit(200)
+    ).mappings().all()  # fmt: skip
+    context = {"d": found, "t": found["totals"], "programmes": rows, "chart": daily_chart(found),
+               "products": products}  # fmt: skip
     return _templates.TemplateResponse(request, "inclusion.html", context)
 
 
