@@ -36,7 +36,6 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -97,112 +96,6 @@ def read(path: str) -> pl.LazyFrame:
         frame = frame.with_columns(pl.col("at").alias("received"))
     # Not strict either: ``check_file`` has named any number that does not convert.
     return frame.select(pl.col(name).cast(kind, strict=False) for name, kind in COLUMNS.items())
-
-
-EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the service's bounds (ops.actions)
-LATEST = dt.datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
-REQUIRED = ("participant", "key", "methodology", "at", "evidence_sha256")
-# What each column must hold, as (column, test that is true for a good value, what is wrong).
-_CHECKS: tuple[tuple[str, pl.Expr, str], ...] = (
-    ("participant", pl.col("participant").str.contains(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
-     "letters, digits, _ . -; at most 64"),
-    ("key", pl.col("key").str.contains(r"^[^\p{C}[\p{Z}--\x20]]{1,128}$"),
-     "1 to 128 printable characters"),
-    ("methodology", pl.col("methodology").is_not_null(), "missing"),
-    ("at", pl.col("at").is_not_null(), "missing"),
-    ("received", pl.col("received").is_not_null(), "missing"),
-    ("evidence_sha256", pl.col("evidence_sha256").str.contains(r"^[0-9a-f]{64}$"),
-     "64 lowercase hex digits"),
-    ("phash", pl.col("phash").is_null() | pl.col("phash").str.contains(r"^[0-9a-fA-F]{16}$"),
-     "16 hex digits, or empty when the evidence is not a photo"),
-    ("at", pl.col("at").is_between(EARLIEST, LATEST),
-     "out of range; give a time from 1970-01-01 to 2200-12-31 (UTC)"),
-    ("received", pl.col("received").is_between(EARLIEST, LATEST),
-     "out of range; give a time from 1970-01-01 to 2200-12-31 (UTC)"),
-    ("at", pl.col("at") >= pl.col("at").shift(1).fill_null(pl.col("at")),
-     "earlier than the row before: the files must be in time order"),
-)  # fmt: skip
-NUMBERS = ("portions", "kg", "km")
-
-
-@dataclass(frozen=True)
-class Checked:
-    """What checking a file found: its rows and its first and last times."""
-
-    rows: int
-    first: dt.datetime | None
-    last: dt.datetime | None
-
-
-def check_files(paths: Sequence[str]) -> int:
-    """``check_file`` each file, and that each starts no earlier than the one before ends."""
-    total, last, before = 0, None, ""
-    for path in paths:
-        found = check_file(path)
-        if last is not None and found.first is not None and found.first < last:
-            raise InvalidParameter(
-                f"{Path(path).name} starts before {before} ends: the files must be in time order",
-                field="at",
-            )
-        total += found.rows
-        last, before = found.last or last, Path(path).name
-    return total
-
-
-def check_file(path: str) -> Checked:
-    """Check a file's rows before anything is written; their count and time span.
-
-    An error names the file, the line (CSV, counting the header as line 1) or row (Parquet)
-    and the field.
-    """
-    name = Path(path).name
-    try:
-        schema = (pl.scan_parquet(path) if path.endswith(".parquet") else
-                  pl.scan_csv(path, infer_schema=False)).collect_schema()  # fmt: skip
-        missing = [c for c in REQUIRED if c not in schema.names()]
-        if missing:
-            raise InvalidParameter(f"{name}: no column {missing[0]!r}", field=missing[0])
-        for column in ("at", "received"):
-            kind = schema.get(column)
-            if kind is not None and kind != pl.String and not isinstance(kind, pl.Datetime):
-                raise InvalidParameter(f"{name}: {column}: times, not {kind}", field=column)
-        texts = [c for c in ("at", "received") if c in schema.names() and schema[c] == pl.String]
-        numbers = [c for c in NUMBERS if c in schema.names()]
-        raw = (pl.scan_parquet(path) if path.endswith(".parquet") else
-               pl.scan_csv(path, infer_schema=False)).select(*texts, *numbers)  # fmt: skip
-        checks = [(c, t, w) for c, t, w in _CHECKS if c != "received" or "received" in texts
-                  or "received" in schema.names()]  # fmt: skip
-        frame = pl.concat([
-            read(path).with_row_index("n").select(
-                "n", pl.col("at").min().alias("first"), pl.col("at").max().alias("last"),
-                *(test.fill_null(False).alias(f"ok{k}") for k, (_, test, _) in enumerate(checks)),
-                *(pl.col(c).is_not_null().alias(f"number_{c}") for c in numbers),
-                *(pl.col(c).is_null().alias(f"null_{c}") for c in texts)),
-            raw.select(pl.col(texts).fill_null("").str.strip_chars().name.prefix("text_"),
-                       pl.col(numbers).cast(pl.String).fill_null("").str.strip_chars()
-                       .name.prefix("raw_")),
-        ], how="horizontal").collect()  # fmt: skip
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InvalidParameter(f"{name}: cannot be read as actions ({exc})", field="file") from exc
-
-    def where(n: int) -> str:
-        return f"row {n + 1}" if path.endswith(".parquet") else f"line {n + 2}"
-
-    for column in numbers:
-        bad = frame.filter(~pl.col(f"number_{column}") & (pl.col(f"raw_{column}") != ""))
-        if bad.height:
-            raise InvalidParameter(f"{name}, {where(int(bad['n'][0]))}: {column}: not a number "
-                                   "(or out of range)", field=column)  # fmt: skip
-    for k, (column, _, wrong) in enumerate(checks):
-        bad = frame.filter(~pl.col(f"ok{k}"))
-        if bad.height:
-            if column in texts and bad[f"text_{column}"][0] and bad[f"null_{column}"][0]:
-                wrong = "not a time: ISO 8601 with its offset, such as 2026-03-01T08:00:00Z"
-            raise InvalidParameter(f"{name}, {where(int(bad['n'][0]))}: {column}: {wrong}",
-                                   field=column)  # fmt: skip
-    if not frame.height:
-        return Checked(0, None, None)
-    return Checked(frame.height, frame["first"][0], frame["last"][0])
 
 
 def prefix60(sha: pl.Expr) -> pl.Expr:

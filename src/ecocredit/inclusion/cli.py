@@ -19,7 +19,7 @@ import typer
 from ecocredit import console
 from ecocredit.accounts import service as accounts
 from ecocredit.errors import InvalidParameter
-from ecocredit.inclusion import bulk, service
+from ecocredit.inclusion import bulk_checks, service
 from ecocredit.inclusion.ops import year_import
 from ecocredit.inclusion.ops.programmes import require_operator
 from ecocredit.runtime import Runtime, open_runtime
@@ -196,7 +196,7 @@ def import_command(
     with runtime.db.read() as session:
         who = accounts.principal(session, actor)
     paths = [str(f) for f in files]
-    rows = bulk.check_files(paths)
+    rows = bulk_checks.check_files(paths)
     with console.progress("importing actions", rows) as advance:
         totals = year_import.import_year(runtime.db, programme, paths, who, chunk_rows,
                                          progress=advance, drop_indexes=drop_indexes)  # fmt: skip

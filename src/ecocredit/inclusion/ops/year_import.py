@@ -2,9 +2,9 @@
 
 The steps, for files in time order (CSV or Parquet, see ``inclusion.bulk`` for the columns):
 
-1. **Check** every file's rows before anything is written (``bulk.check_file``): an error names
-   the file, the line and the field. Idempotency keys must be new: a key used twice in the
-   files, or already stored for the programme, refuses the import.
+1. **Check** every file's rows before anything is written (``bulk_checks``): an error names
+   the file, the line and the field. Idempotency keys must be new (``year_keys``): a key used
+   twice in the files, or already stored for the programme, refuses the import.
 2. **Survey** (``bulk.survey``): number the participants, find the evidence whose 60-bit SHA-256
    prefix occurs more than once among the files and the programme's kept actions.
 3. **Job** (``bulk_load``): the import's row, carried on when the same files come again after a
@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from ecocredit.accounts.model import Principal
 from ecocredit.db import Database
-from ecocredit.errors import Conflict, InvalidParameter, NotFound
-from ecocredit.inclusion import bulk
-from ecocredit.inclusion.ops import bulk_load, pipeline
+from ecocredit.errors import Conflict, NotFound
+from ecocredit.inclusion import bulk, bulk_checks
+from ecocredit.inclusion.ops import bulk_load, pipeline, year_keys
 from ecocredit.inclusion.ops.actions import _limits
 from ecocredit.inclusion.ops.bulk import chunk_summary, reserve_ids, write_tuples
 from ecocredit.inclusion.ops.programmes import require_operator
@@ -79,7 +79,7 @@ def import_year(db: Database, programme: str, paths: Sequence[str], actor: Princ
     points, log entries, and rows ``skipped`` because an earlier run of the job wrote them.
     """
     paths = [str(p) for p in paths]
-    rows_total = bulk.check_files(paths)
+    rows_total = bulk_checks.check_files(paths)
     job = _start(db, programme, paths, actor, rows_total, drop_indexes)
     skip = job.job.rows_done
     job.totals["skipped"] = skip
@@ -181,7 +181,7 @@ def _start(db: Database, programme: str, paths: Sequence[str], actor: Principal,
         prefixes, ids = _stored_evidence(session, programme)
         table_rows = int(session.scalar(select(func.coalesce(func.max(actions.c.id), 0))) or 0)
         sqlite = session.get_bind().dialect.name == "sqlite"
-    _check_keys(db, programme, paths, skip)
+    year_keys.check_keys(db, programme, paths, skip)
     directory, repeated = bulk.survey(paths, prefixes, skip)
     hit = np.isin(prefixes, repeated)
     stored: dict[int, list[int]] = {}
@@ -217,63 +217,6 @@ def _stored_evidence(session: Session, programme: str) -> tuple[np.ndarray, np.n
         prefixes.append(frame.select(bulk.prefix60(pl.col("s"))).to_series().to_numpy())
         ids.append(frame["id"].to_numpy())
     return np.concatenate(prefixes), np.concatenate(ids)
-
-
-def _check_keys(db: Database, programme: str, paths: Sequence[str], skip: int) -> None:
-    """Refuse a key used twice in the files, or already stored for the programme.
-
-    Keys are compared by their 64-bit hashes, eight bytes a row (a hundred million keys as
-    text would not fit the import's memory); a hash met twice is checked on the keys.
-    """
-    hashed = np.concatenate([np.empty(0, dtype=np.uint64)] + [
-        bulk.read(p).select(pl.col("key").hash(seed=0)).collect().to_series().to_numpy()
-        for p in paths])  # fmt: skip
-    ordered = np.sort(hashed)
-    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    if len(twice):
-        found = _keys_with(paths, twice)
-        repeated = found.filter(pl.col("key").is_duplicated())
-        if repeated.height:
-            raise InvalidParameter(
-                f"key {repeated['key'][0]!r} is used by more than one action in the files",
-                field="key",
-            )
-    left = ordered if skip == 0 else np.sort(hashed[skip:])
-    del hashed, ordered
-    with db.read() as session:
-        result = session.execute(select(actions.c.idempotency_key)
-                                 .where(actions.c.programme == programme))  # fmt: skip
-        while block := result.scalars().fetchmany(_STREAM_BLOCK):
-            mine = pl.Series(block, dtype=pl.String).hash(seed=0).to_numpy()
-            at = np.minimum(np.searchsorted(left, mine), max(len(left) - 1, 0))
-            maybe = left[at] == mine if len(left) else np.zeros(len(mine), dtype=bool)
-            if maybe.any():  # a 64-bit hash matched: compare the keys themselves
-                candidates = set(np.array(block, dtype=object)[maybe].tolist())
-                same = _keys_with(paths, mine[maybe]).filter(
-                    (pl.col("n") >= skip) & pl.col("key").is_in(list(candidates))
-                )
-                if same.height:
-                    raise InvalidParameter(
-                        f"key {same['key'][0]!r} is already stored for programme {programme!r}",
-                        field="key",
-                    )
-
-
-def _keys_with(paths: Sequence[str], hashes: np.ndarray) -> pl.DataFrame:
-    """The keys of the files whose hashes are among ``hashes`` (each row's place kept)."""
-    wanted = pl.Series(hashes, dtype=pl.UInt64).implode()
-    frames = [
-        bulk.read(p)
-        .select("key")
-        .with_columns(pl.col("key").hash(seed=0).alias("h"))
-        .with_row_index("n")
-        .filter(pl.col("h").is_in(wanted))
-        .collect()
-        for p in paths
-    ]
-    offsets = np.cumsum([0] + [bulk.read(p).select(pl.len()).collect().item() for p in paths])
-    return pl.concat([f.with_columns(pl.col("n").cast(pl.Int64) + int(o))
-                      for f, o in zip(frames, offsets, strict=False)]).sort("n")  # fmt: skip
 
 
 def _remember(job: Import, paths: Sequence[str], skip: int) -> None:
