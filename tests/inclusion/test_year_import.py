@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from ecocredit.errors import Busy, Conflict, InvalidParameter
+from ecocredit.inclusion import bulk
 from ecocredit.inclusion.demo import plate
 from ecocredit.inclusion.ops import actions, batch, bulk_load, redeem, year_import
 from ecocredit.inclusion.ops.bulk import reserve_ids
@@ -273,3 +274,9 @@ def test_two_runs_of_one_job_cannot_both_write(runtime: Runtime) -> None:
 def test_no_ids_are_reserved_for_nothing(runtime: Runtime) -> None:
     assert runtime.db.write(lambda s: reserve_ids(s, grant_table, 0)) == 0
     assert runtime.db.write(lambda s: reserve_ids(s, grant_table, 2)) >= 1
+
+
+def test_the_bulk_and_service_evidence_keys_are_the_same_number() -> None:
+    shas = [hashlib.sha256(bytes([n])).hexdigest() for n in range(50)] + ["f" * 64, "0" * 64]
+    column = pl.Series(shas).to_frame("s").select(bulk.prefix60(pl.col("s"))).to_series()
+    assert column.to_list() == [actions.evidence_prefix(s) for s in shas]

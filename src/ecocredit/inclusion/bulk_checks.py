@@ -76,49 +76,73 @@ def check_file(path: str) -> Checked:
     """
     name = Path(path).name
     try:
-        schema = (pl.scan_parquet(path) if path.endswith(".parquet") else
-                  pl.scan_csv(path, infer_schema=False)).collect_schema()  # fmt: skip
-        missing = [c for c in REQUIRED if c not in schema.names()]
-        if missing:
-            raise InvalidParameter(f"{name}: no column {missing[0]!r}", field=missing[0])
-        for column in ("at", "received"):
-            kind = schema.get(column)
-            if kind is not None and kind != pl.String and not isinstance(kind, pl.Datetime):
-                raise InvalidParameter(f"{name}: {column}: times, not {kind}", field=column)
-        texts = [c for c in ("at", "received") if c in schema.names() and schema[c] == pl.String]
-        numbers = [c for c in NUMBERS if c in schema.names()]
-        raw = (pl.scan_parquet(path) if path.endswith(".parquet") else
-               pl.scan_csv(path, infer_schema=False)).select(*texts, *numbers)  # fmt: skip
-        checks = [(c, t, w) for c, t, w in _CHECKS if c != "received" or "received" in texts
-                  or "received" in schema.names()]  # fmt: skip
-        frame = pl.concat([
-            read(path).with_row_index("n").select(
-                "n", pl.col("at").min().alias("first"), pl.col("at").max().alias("last"),
-                *(test.fill_null(False).alias(f"ok{k}") for k, (_, test, _) in enumerate(checks)),
-                *(pl.col(c).is_not_null().alias(f"number_{c}") for c in numbers),
-                *(pl.col(c).is_null().alias(f"null_{c}") for c in texts)),
-            raw.select(pl.col(texts).fill_null("").str.strip_chars().name.prefix("text_"),
-                       pl.col(numbers).cast(pl.String).fill_null("").str.strip_chars()
-                       .name.prefix("raw_")),
-        ], how="horizontal").collect()  # fmt: skip
+        schema = _scan(path).collect_schema()
+        _check_columns(name, schema)
+        frame = _tested(path, schema)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InvalidParameter(f"{name}: cannot be read as actions ({exc})", field="file") from exc
+    _first_fault(path, schema, frame)
+    if not frame.height:
+        return Checked(0, None, None)
+    return Checked(frame.height, frame["first"][0], frame["last"][0])
+
+
+def _scan(path: str) -> pl.LazyFrame:
+    """The file as written: every CSV column as text."""
+    return pl.scan_parquet(path) if path.endswith(".parquet") else pl.scan_csv(
+        path, infer_schema=False)  # fmt: skip
+
+
+def _check_columns(name: str, schema: pl.Schema) -> None:
+    """The required columns are there, and the times are text or times."""
+    missing = [c for c in REQUIRED if c not in schema.names()]
+    if missing:
+        raise InvalidParameter(f"{name}: no column {missing[0]!r}", field=missing[0])
+    for column in ("at", "received"):
+        kind = schema.get(column)
+        if kind is not None and kind != pl.String and not isinstance(kind, pl.Datetime):
+            raise InvalidParameter(f"{name}: {column}: times, not {kind}", field=column)
+
+
+def _rules(schema: pl.Schema) -> list[tuple[str, pl.Expr, str]]:
+    """The rules that apply: ``received`` only where the file gives it."""
+    return [rule for rule in _CHECKS if rule[0] != "received" or "received" in schema.names()]
+
+
+def _tested(path: str, schema: pl.Schema) -> pl.DataFrame:
+    """One row per action: whether it keeps each rule, and what the file wrote where needed."""
+    texts = [c for c in ("at", "received") if schema.get(c) == pl.String]
+    numbers = [c for c in NUMBERS if c in schema.names()]
+    rules = _rules(schema)
+    return pl.concat([
+        read(path).with_row_index("n").select(
+            "n", pl.col("at").min().alias("first"), pl.col("at").max().alias("last"),
+            *(test.fill_null(False).alias(f"ok{k}") for k, (_, test, _) in enumerate(rules)),
+            *(pl.col(c).is_not_null().alias(f"number_{c}") for c in numbers),
+            *(pl.col(c).is_null().alias(f"null_{c}") for c in texts)),
+        _scan(path).select(
+            pl.col(texts).fill_null("").str.strip_chars().name.prefix("text_"),
+            pl.col(numbers).cast(pl.String).fill_null("").str.strip_chars().name.prefix("raw_")),
+    ], how="horizontal").collect()  # fmt: skip
+
+
+def _first_fault(path: str, schema: pl.Schema, frame: pl.DataFrame) -> None:
+    """Raise for the first number that did not convert, else the first rule broken."""
+    name = Path(path).name
 
     def where(n: int) -> str:
         return f"row {n + 1}" if path.endswith(".parquet") else f"line {n + 2}"
 
-    for column in numbers:
+    for column in (c for c in NUMBERS if c in schema.names()):
         bad = frame.filter(~pl.col(f"number_{column}") & (pl.col(f"raw_{column}") != ""))
         if bad.height:
             raise InvalidParameter(f"{name}, {where(int(bad['n'][0]))}: {column}: not a number "
                                    "(or out of range)", field=column)  # fmt: skip
-    for k, (column, _, wrong) in enumerate(checks):
+    for k, (column, _, wrong) in enumerate(_rules(schema)):
         bad = frame.filter(~pl.col(f"ok{k}"))
         if bad.height:
-            if column in texts and bad[f"text_{column}"][0] and bad[f"null_{column}"][0]:
+            timed = column in ("at", "received") and schema.get(column) == pl.String
+            if timed and bad[f"text_{column}"][0] and bad[f"null_{column}"][0]:
                 wrong = "not a time: ISO 8601 with its offset, such as 2026-03-01T08:00:00Z"
             raise InvalidParameter(f"{name}, {where(int(bad['n'][0]))}: {column}: {wrong}",
                                    field=column)  # fmt: skip
-    if not frame.height:
-        return Checked(0, None, None)
-    return Checked(frame.height, frame["first"][0], frame["last"][0])
